@@ -1,0 +1,24 @@
+// Copies the guest script next to the compiled renderer, then checks the built package exposes its whole public surface.
+const fs = require("fs");
+const path = require("path");
+
+const root = path.join(__dirname, "..");
+fs.copyFileSync(path.join(root, "src", "guest", "activate.ps1"), path.join(root, "dist", "guest", "activate.ps1"));
+
+const pkg = require(path.join(root, "dist", "index.js"));
+const surface = [
+    "KmsEgressRules", "KmsNetwork", "KmsActivation", "KmsWindowsVm",
+    "AzureCloud", "KmsHostForm", "ActivationMechanism", "ExplicitOutbound",
+    "renderActivationScript", "kmsEndpoint", "kmsClientKeyForSku",
+];
+const missing = surface.filter((name) => pkg[name] === undefined);
+if (missing.length > 0) {
+    console.error(`dist/index.js does not export: ${missing.join(", ")}`);
+    process.exit(1);
+}
+if (!fs.existsSync(path.join(root, "dist", "index.d.ts"))) {
+    console.error("dist/index.d.ts is missing");
+    process.exit(1);
+}
+const rendered = pkg.renderActivationScript({});
+console.log(`dist: ${surface.length} public exports present, declarations emitted, guest script ${rendered.script.length} characters`);

@@ -1,0 +1,197 @@
+import { createHash } from "crypto";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { gzipSync } from "zlib";
+import { kmsClientKeyForSku, kmsEndpoint, KMS_PORT, windowsServerReleases } from "../kms";
+import { AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
+import * as validate from "../validate";
+
+/** Options of the guest activation, as plain values. */
+export interface ActivationScriptOptions {
+    /** Cloud whose KMS the guest uses. Default `AzurePublic`. */
+    cloud?: AzureCloud;
+    /** On-premises KMS host to use instead of the cloud's. */
+    customKmsServer?: CustomKmsServer;
+    /** Name the KMS by DNS name (default) or by its first IP address. */
+    kmsHostForm?: KmsHostForm;
+    /** Override the cloud's KMS IP addresses (Azure moved them once, in 2023). */
+    kmsIpAddresses?: string[];
+    /** Marketplace image SKU: picks the KMS client key when `productKey` is not given. */
+    imageSku?: string;
+    /** KMS client setup key to install. Default: from `imageSku`, else detected in the guest. */
+    productKey?: string;
+    /** Add a guest firewall outbound allow for TCP 1688 to the KMS addresses. Default true. */
+    configureGuestFirewall?: boolean;
+    /** Fail the extension when the guest is not activated at the end. Default false (KMS retries by itself). */
+    failOnActivationError?: boolean;
+    /** Change it to run the activation again with unchanged options. */
+    rerunToken?: string;
+}
+
+/** One named argument of the guest script. */
+export interface ActivationScriptParameter {
+    /** Parameter name in the script's `param` block. */
+    name: string;
+    /** Its value, always a string in a strict form. */
+    value: string;
+}
+
+/** Everything the guest needs, rendered from `ActivationScriptOptions`. */
+export interface RenderedActivationScript {
+    /** The PowerShell script, exactly as shipped in the package (`activate.ps1`). */
+    script: string;
+    /** Its non-secret arguments. */
+    parameters: ActivationScriptParameter[];
+    /** Its secret arguments (`ProductKey`); empty when the guest detects the key. */
+    protectedParameters: ActivationScriptParameter[];
+    /** `host:port` the guest points `slmgr /skms` at. */
+    kmsEndpoint: string;
+    /** Where the key comes from: `explicit`, `imageSku` or `detected` (in the guest). */
+    keySource: string;
+    /** The whole CustomScriptExtension command line (holds the key: keep it secret). */
+    commandToExecute: string;
+    /** Hash of script and non-secret arguments: changes exactly when the guest would do something else. */
+    fingerprint: string;
+}
+
+/** cmd.exe's limit on one command line; the CustomScriptExtension runs its command through it. */
+export const MAX_COMMAND_LENGTH = 8191;
+
+const SCRIPT_PATH = path.join(__dirname, "activate.ps1");
+let scriptText: string | undefined;
+
+/** The guest script as shipped (read once). */
+export function activationScript(): string {
+    scriptText ??= readFileSync(SCRIPT_PATH, "utf8");
+    return scriptText;
+}
+
+/**
+ * The detection table the guest picks a key from: `build:edition:key` entries joined by `;`,
+ * rendered from the one key table in `src/kms/keys.ts`.
+ */
+export function renderDetectionTable(): string {
+    return windowsServerReleases
+        .flatMap((release) => Object.entries(release.keys).map(([edition, key]) => `${release.build}:${edition}:${key}`))
+        .join(";");
+}
+
+/** The guest activation without its key: what plans, state and `forceUpdateTag` may show. */
+export interface ResolvedActivation {
+    /** The PowerShell script as shipped. */
+    script: string;
+    /** Its non-secret arguments. */
+    parameters: ActivationScriptParameter[];
+    /** `host:port` the guest points `slmgr /skms` at. */
+    kmsEndpoint: string;
+    /** `explicit`, `imageSku` or `detected`. */
+    keySource: string;
+    /** The key `imageSku` selects, if any (a public KMS client setup key). */
+    imageSkuKey: string | undefined;
+    /** Hash of script and non-secret arguments. */
+    fingerprint: string;
+}
+
+/**
+ * Resolves everything but the key itself. `hasExplicitKey` says whether a product key will be given, so a
+ * secret key changes nothing here but its own protected argument.
+ */
+export function resolveActivation(options: Omit<ActivationScriptOptions, "productKey">, hasExplicitKey: boolean): ResolvedActivation {
+    const endpoint = kmsEndpoint(options.cloud ?? AzureCloud.AzurePublic);
+    validate.kmsIpAddresses("kmsIpAddresses", options.kmsIpAddresses);
+    validate.customKmsServer("customKmsServer", options.customKmsServer);
+    validate.enumValue("kmsHostForm", options.kmsHostForm, KmsHostForm);
+    validate.imageSku("imageSku", options.imageSku);
+    validate.rerunToken("rerunToken", options.rerunToken);
+
+    const kmsIps = options.kmsIpAddresses ?? [...endpoint.ipAddresses];
+    const custom = options.customKmsServer;
+    const host = custom ? custom.host : options.kmsHostForm === KmsHostForm.IpAddress ? kmsIps[0] : endpoint.host;
+    const port = custom?.port ?? KMS_PORT;
+    const addresses = custom ? custom.addressPrefixes : kmsIps;
+    const imageSkuKey = options.imageSku === undefined ? undefined : kmsClientKeyForSku(options.imageSku);
+    const keySource = hasExplicitKey ? "explicit" : imageSkuKey !== undefined ? "imageSku" : "detected";
+
+    const parameters: ActivationScriptParameter[] = [
+        { name: "KmsHost", value: host },
+        { name: "KmsPort", value: String(port) },
+        { name: "KmsAddresses", value: addresses.join(",") },
+        { name: "KeySource", value: keySource === "detected" ? "" : keySource },
+        { name: "DetectionTable", value: keySource === "detected" ? renderDetectionTable() : "" },
+        { name: "ConfigureFirewall", value: String(options.configureGuestFirewall ?? true) },
+        { name: "FailOnActivationError", value: String(options.failOnActivationError ?? false) },
+        { name: "RunTag", value: options.rerunToken ?? "" },
+    ];
+    const script = activationScript();
+    return {
+        script,
+        parameters,
+        kmsEndpoint: `${host}:${port}`,
+        keySource,
+        imageSkuKey,
+        fingerprint: createHash("sha256").update(script).update(JSON.stringify(parameters)).digest("hex").slice(0, 32),
+    };
+}
+
+/** The script's secret arguments for a key (none without one). */
+export function activationKeyParameters(key: string | undefined): ActivationScriptParameter[] {
+    return key === undefined ? [] : [{ name: "ProductKey", value: key }];
+}
+
+/** Renders the guest activation for the given options; throws on any option that is not in its strict form. */
+export function renderActivationScript(options: ActivationScriptOptions = {}): RenderedActivationScript {
+    validate.productKey("productKey", options.productKey);
+    const resolved = resolveActivation(options, options.productKey !== undefined);
+    const protectedParameters = activationKeyParameters(options.productKey ?? resolved.imageSkuKey);
+    return {
+        script: resolved.script,
+        parameters: resolved.parameters,
+        protectedParameters,
+        kmsEndpoint: resolved.kmsEndpoint,
+        keySource: resolved.keySource,
+        commandToExecute: renderCommandLine(resolved.script, [...resolved.parameters, ...protectedParameters]),
+        fingerprint: resolved.fingerprint,
+    };
+}
+
+/**
+ * The script for the command line: comment lines and indentation removed (the command line is short),
+ * everything else unchanged. The Run Command ships the script as it is.
+ */
+export function compactScript(script: string): string {
+    return script
+        .replace(/^<#[\s\S]*?#>\s*/, "")
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== "" && !line.startsWith("#"))
+        .join("\n");
+}
+
+// Single-quoted PowerShell literal. Only strict-form values get here; the check makes sure of it.
+function quote(value: string): string {
+    if (!/^[A-Za-z0-9.:;,/_-]*$/.test(value)) {
+        throw new Error(`internal: a value outside the safe form reached the command line`);
+    }
+    return `'${value}'`;
+}
+
+/**
+ * `powershell -Command` that inflates the gzipped script and runs it with its arguments.
+ * Only base64 and strict-form literals appear: nothing for cmd.exe or PowerShell to interpret.
+ */
+export function renderCommandLine(script: string, parameters: ActivationScriptParameter[]): string {
+    const payload = gzipSync(Buffer.from(compactScript(script), "utf8"), { level: 9 }).toString("base64");
+    const args = parameters
+        .filter((p) => p.value !== "")
+        .map((p) => `${p.name}=${quote(p.value)}`)
+        .join(";");
+    const bootstrap = [
+        "$ErrorActionPreference='Stop'",
+        `$b=[Convert]::FromBase64String('${payload}')`,
+        "$z=New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)),[IO.Compression.CompressionMode]::Decompress)",
+        "$s=[ScriptBlock]::Create((New-Object IO.StreamReader($z)).ReadToEnd())",
+        `$a=@{${args}}`,
+        "& $s @a",
+    ].join(";");
+    return `powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command "${bootstrap}"`;
+}

@@ -1,0 +1,11 @@
+export { AzureCloud, KmsHostForm, ActivationMechanism, ExplicitOutbound } from "./types";
+export type { CustomKmsServer } from "./types";
+export { kmsEndpoint, kmsClientKeyForSku, windowsServerReleases, ServerEdition, KMS_PORT } from "./kms";
+export type { KmsEndpointInfo, WindowsServerRelease } from "./kms";
+export { KmsEgressRules, KmsNetwork } from "./network";
+export type { KmsEgressRulesArgs, KmsNetworkArgs } from "./network";
+export { KmsActivation, KmsWindowsVm } from "./vm";
+export type { KmsActivationArgs, KmsActivationOptions, KmsWindowsVmArgs, MarketplaceImage, VhdImport } from "./vm";
+export { renderActivationScript, renderDetectionTable, MAX_COMMAND_LENGTH } from "./guest";
+export type { ActivationScriptOptions, ActivationScriptParameter, RenderedActivationScript } from "./guest";
+export { KmsInputError } from "./validate";

@@ -1,0 +1,4 @@
+export { kmsEndpoint, KMS_PORT } from "./endpoints";
+export type { KmsEndpointInfo } from "./endpoints";
+export { kmsClientKeyForSku, windowsServerReleases, ServerEdition } from "./keys";
+export type { WindowsServerRelease } from "./keys";

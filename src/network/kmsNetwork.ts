@@ -1,0 +1,169 @@
+import * as network from "@pulumi/azure-native/network";
+import * as pulumi from "@pulumi/pulumi";
+import { AzureCloud, CustomKmsServer, ExplicitOutbound, KmsHostForm } from "../types";
+import * as validate from "../validate";
+import { KmsEgressRules } from "./kmsEgressRules";
+
+/** Arguments of `KmsNetwork`. */
+export interface KmsNetworkArgs {
+    /** Resource group to create the network in. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Azure region. Default: the resource group's region. */
+    location?: pulumi.Input<string>;
+    /** Address space of the virtual network. Default `["10.0.0.0/16"]`. */
+    addressPrefixes?: pulumi.Input<string[]>;
+    /** Address prefix of the subnet. Default `10.0.0.0/24`. */
+    subnetAddressPrefix?: pulumi.Input<string>;
+    /** Custom DNS servers for the virtual network; when set, `kmsHostForm` becomes `IpAddress`. */
+    dnsServers?: pulumi.Input<string[]>;
+    /** How the subnet reaches KMS and other public endpoints. Default `NatGateway`. */
+    outbound?: ExplicitOutbound;
+    /** Cloud whose KMS addresses are routed and allowed. Default `AzurePublic`. */
+    cloud?: AzureCloud;
+    /** Override the cloud's KMS IP addresses (they moved once, in 2023). */
+    kmsIpAddresses?: string[];
+    /** An on-premises KMS reached over VPN/ExpressRoute: no Internet routes, and the rule allows its prefixes and port. */
+    customKmsServer?: CustomKmsServer;
+    /** Priority of the NSG rule. Default 100. */
+    securityRulePriority?: pulumi.Input<number>;
+    /** Tags for every resource the network creates. */
+    tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+}
+
+/**
+ * A greenfield network where Windows VMs can activate: a virtual network, one subnet with a route table,
+ * an NSG and (by default) a NAT gateway, and the KMS routes and NSG rule on them. Every child is standalone:
+ * the virtual network declares no inline subnets, the table no inline routes, the NSG no inline rules.
+ */
+export class KmsNetwork extends pulumi.ComponentResource {
+    /** ID of the virtual network. */
+    public readonly virtualNetworkId: pulumi.Output<string>;
+    /** Name of the virtual network. */
+    public readonly virtualNetworkName: pulumi.Output<string>;
+    /** ID of the subnet: give it to `KmsWindowsVm.subnetId`. */
+    public readonly subnetId: pulumi.Output<string>;
+    /** ID of the route table associated with the subnet. */
+    public readonly routeTableId: pulumi.Output<string>;
+    /** Name of the route table: other programs can add routes to it with standalone routes. */
+    public readonly routeTableName: pulumi.Output<string>;
+    /** ID of the NSG associated with the subnet. */
+    public readonly networkSecurityGroupId: pulumi.Output<string>;
+    /** Name of the NSG: other programs can add rules to it with standalone rules. */
+    public readonly networkSecurityGroupName: pulumi.Output<string>;
+    /** ID of the NAT gateway; undefined with `outbound: None`. */
+    public readonly natGatewayId: pulumi.Output<string | undefined>;
+    /** The host form VMs in this network should use: `IpAddress` when custom DNS servers are set. */
+    public readonly kmsHostForm: pulumi.Output<KmsHostForm>;
+    /** IDs of the KMS routes and NSG rule: pass to `activationWaitsFor`. */
+    public readonly egressRuleIds: pulumi.Output<string[]>;
+
+    constructor(name: string, args: KmsNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("azure-kms-activation:index:KmsNetwork", name, {}, opts);
+        const context = { component: "KmsNetwork", name };
+        validate.inComponent(context.component, name, () => {
+            validate.required("resourceGroupName", args.resourceGroupName);
+            validate.enumValue("outbound", args.outbound, ExplicitOutbound);
+        });
+        const resourceGroupName = validate.checkedInput(context, "resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+        const location = args.location === undefined ? undefined : validate.checkedInput(context, "location", args.location, validate.location);
+        const common = { resourceGroupName, location, tags: args.tags };
+
+        const vnet = new network.VirtualNetwork(
+            `${name}-vnet`,
+            {
+                ...common,
+                addressSpace: {
+                    addressPrefixes: validate.checkedInput(context, "addressPrefixes", args.addressPrefixes ?? ["10.0.0.0/16"], validate.cidrList),
+                },
+                dhcpOptions:
+                    args.dnsServers === undefined
+                        ? undefined
+                        : { dnsServers: validate.checkedInput(context, "dnsServers", args.dnsServers, validate.ipv4List) },
+            },
+            { parent: this },
+        );
+        const routeTable = new network.RouteTable(`${name}-routes`, { ...common }, { parent: this });
+        const nsg = new network.NetworkSecurityGroup(`${name}-nsg`, { ...common }, { parent: this });
+        const natGateway = args.outbound === ExplicitOutbound.None ? undefined : this.addNatGateway(name, common);
+
+        const subnet = new network.Subnet(
+            `${name}-subnet`,
+            {
+                resourceGroupName,
+                virtualNetworkName: vnet.name,
+                addressPrefix: validate.checkedInput(context, "subnetAddressPrefix", args.subnetAddressPrefix ?? "10.0.0.0/24", validate.cidr),
+                routeTable: { id: routeTable.id },
+                networkSecurityGroup: { id: nsg.id },
+                natGateway: natGateway ? { id: natGateway.id } : undefined,
+                // Explicit, so the subnet is private whatever the API version's default: outbound goes where we say.
+                defaultOutboundAccess: false,
+            },
+            { parent: this },
+        );
+
+        const egress = new KmsEgressRules(
+            `${name}-kms`,
+            {
+                resourceGroupName,
+                routeTableName: routeTable.name,
+                networkSecurityGroupName: nsg.name,
+                cloud: args.cloud,
+                kmsIpAddresses: args.kmsIpAddresses,
+                customKmsServer: args.customKmsServer,
+                securityRulePriority: args.securityRulePriority,
+            },
+            { parent: this },
+        );
+
+        this.virtualNetworkId = vnet.id;
+        this.virtualNetworkName = vnet.name;
+        this.subnetId = subnet.id;
+        this.routeTableId = routeTable.id;
+        this.routeTableName = routeTable.name;
+        this.networkSecurityGroupId = nsg.id;
+        this.networkSecurityGroupName = nsg.name;
+        this.natGatewayId = natGateway ? natGateway.id : pulumi.output(undefined);
+        this.kmsHostForm = pulumi
+            .output(args.dnsServers)
+            .apply((servers) => (servers && servers.length > 0 ? KmsHostForm.IpAddress : KmsHostForm.DnsName));
+        this.egressRuleIds = egress.egressRuleIds;
+        this.registerOutputs({
+            virtualNetworkId: this.virtualNetworkId,
+            virtualNetworkName: this.virtualNetworkName,
+            subnetId: this.subnetId,
+            routeTableId: this.routeTableId,
+            routeTableName: this.routeTableName,
+            networkSecurityGroupId: this.networkSecurityGroupId,
+            networkSecurityGroupName: this.networkSecurityGroupName,
+            natGatewayId: this.natGatewayId,
+            kmsHostForm: this.kmsHostForm,
+            egressRuleIds: this.egressRuleIds,
+        });
+    }
+
+    private addNatGateway(
+        name: string,
+        common: { resourceGroupName: pulumi.Input<string>; location?: pulumi.Input<string>; tags?: KmsNetworkArgs["tags"] },
+    ): network.NatGateway {
+        const publicIp = new network.PublicIPAddress(
+            `${name}-nat-ip`,
+            {
+                ...common,
+                sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
+                publicIPAllocationMethod: network.IPAllocationMethod.Static,
+                publicIPAddressVersion: network.IPVersion.IPv4,
+            },
+            { parent: this },
+        );
+        return new network.NatGateway(
+            `${name}-nat`,
+            {
+                ...common,
+                sku: { name: network.NatGatewaySkuName.Standard },
+                publicIpAddresses: [{ id: publicIp.id }],
+                idleTimeoutInMinutes: 4,
+            },
+            { parent: this },
+        );
+    }
+}

@@ -1,0 +1,43 @@
+/** The Azure cloud whose KMS the guest activates against. */
+export enum AzureCloud {
+    /** Azure global (public) cloud. */
+    AzurePublic = "AzurePublic",
+    /** Azure US Government. */
+    AzureUSGovernment = "AzureUSGovernment",
+    /** Azure operated by 21Vianet (China). */
+    AzureChina = "AzureChina",
+}
+
+/** How the guest names the KMS host in `slmgr /skms`. */
+export enum KmsHostForm {
+    /** The cloud's KMS DNS name (for example `azkms.core.windows.net`). */
+    DnsName = "DnsName",
+    /** The first KMS IP address: for custom DNS servers that cannot resolve the KMS name. */
+    IpAddress = "IpAddress",
+}
+
+/** How the activation script reaches the guest. */
+export enum ActivationMechanism {
+    /** A CustomScriptExtension (Azure allows one per Windows VM). */
+    CustomScriptExtension = "CustomScriptExtension",
+    /** A managed Run Command: for VMs that already carry a CustomScriptExtension. */
+    RunCommand = "RunCommand",
+}
+
+/** How a `KmsNetwork` subnet reaches public endpoints such as Azure KMS. */
+export enum ExplicitOutbound {
+    /** A Standard NAT gateway with a static Standard public IP on the subnet. */
+    NatGateway = "NatGateway",
+    /** No outbound resource: a hub (firewall with SNAT, NVA) provides egress. */
+    None = "None",
+}
+
+/** An on-premises (or self-hosted) KMS host reached over VPN or ExpressRoute. */
+export interface CustomKmsServer {
+    /** Host name or IPv4 address the guest points `slmgr /skms` at. */
+    host: string;
+    /** TCP port of the KMS host. Default 1688. */
+    port?: number;
+    /** CIDR prefixes of the KMS host(s): the destination of the NSG rule and the guest firewall rule. */
+    addressPrefixes: string[];
+}

@@ -1,0 +1,247 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CustomKmsServer } from "./types";
+
+/** A user input the package refuses; the message names the component, the field, and the fix. */
+export class KmsInputError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "KmsInputError";
+    }
+}
+
+/** Most addresses one address list may hold: each becomes a route or a rule prefix and a guest argument. */
+export const MAX_ADDRESSES = 16;
+
+function fail(field: string, problem: string, fix: string): never {
+    throw new KmsInputError(`${field}: ${problem}; ${fix}`);
+}
+
+// Shows a refused value without letting it flood or forge the message.
+function shown(value: unknown): string {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Runs `checks`, prefixing any refusal with the component type and name so the user can find it. */
+export function inComponent<T>(component: string, name: string, checks: () => T): T {
+    try {
+        return checks();
+    } catch (err) {
+        if (err instanceof KmsInputError) {
+            throw new KmsInputError(`${component} "${name}": ${err.message}`);
+        }
+        throw err;
+    }
+}
+
+/**
+ * Checks an `Input`: a plain value now, an `Output` once it resolves (inside `apply`, so the
+ * deployment fails with the same message). Secretness is kept.
+ */
+export function checkedInput<T>(
+    context: { component: string; name: string },
+    field: string,
+    value: pulumi.Input<T>,
+    check: (field: string, value: T) => void,
+): pulumi.Output<T> {
+    const run = (v: T) => inComponent(context.component, context.name, () => check(field, v));
+    if (!pulumi.Output.isInstance(value) && !(value instanceof Promise)) {
+        run(value as T);
+        return pulumi.output(value) as pulumi.Output<T>;
+    }
+    return pulumi.output(value).apply((v) => {
+        run(v as T);
+        return v;
+    }) as pulumi.Output<T>;
+}
+
+export function required(field: string, value: unknown): void {
+    if (value === undefined || value === null || value === "") {
+        fail(field, "is required", `set ${field}`);
+    }
+}
+
+const IPV4_OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const IPV4 = new RegExp(`^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`);
+
+export function isIpv4(value: string): boolean {
+    return IPV4.test(value);
+}
+
+export function ipv4(field: string, value: string): void {
+    if (typeof value !== "string" || !IPV4.test(value)) {
+        fail(field, `${shown(value)} is not an IPv4 address`, "give dotted decimal such as 10.0.0.4");
+    }
+}
+
+export function cidr(field: string, value: string): void {
+    const [address, bits, extra] = typeof value === "string" ? value.split("/") : [];
+    const prefix = Number(bits);
+    if (extra !== undefined || !IPV4.test(address ?? "") || !/^\d{1,2}$/.test(bits ?? "") || prefix > 32) {
+        fail(field, `${shown(value)} is not an IPv4 CIDR prefix`, "give address/bits such as 10.0.0.0/24");
+    }
+}
+
+function list(field: string, value: unknown, each: (field: string, v: string) => void, max = MAX_ADDRESSES): void {
+    if (!Array.isArray(value) || value.length === 0) {
+        fail(field, "must be a non-empty list", `give at least one entry in ${field}, or leave it out`);
+    }
+    if (value.length > max) {
+        fail(field, `has ${value.length} entries, more than ${max}`, `give at most ${max}`);
+    }
+    value.forEach((v, i) => each(`${field}[${i}]`, v));
+    if (new Set(value).size !== value.length) {
+        fail(field, "has duplicate entries", "list each entry once (Azure rejects duplicate route prefixes)");
+    }
+}
+
+export function cidrList(field: string, value: string[] | undefined): void {
+    if (value !== undefined) {
+        list(field, value, cidr);
+    }
+}
+
+export function kmsIpAddresses(field: string, value: string[] | undefined): void {
+    if (value !== undefined) {
+        list(field, value, ipv4);
+    }
+}
+
+export function ipv4List(field: string, value: string[] | undefined): void {
+    if (value !== undefined) {
+        list(field, value, ipv4);
+    }
+}
+
+const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+export function hostName(field: string, value: string): void {
+    const ok =
+        typeof value === "string" &&
+        value.length <= 253 &&
+        (IPV4.test(value) || (!/^[\d.]+$/.test(value) && value.split(".").every((label) => HOST_LABEL.test(label))));
+    if (!ok) {
+        fail(field, `${shown(value)} is not a host name or IPv4 address`, "give a DNS name such as kms.contoso.com or an IPv4 address");
+    }
+}
+
+export function port(field: string, value: number): void {
+    if (!Number.isInteger(value) || value < 1 || value > 65535) {
+        fail(field, `${shown(value)} is not a TCP port`, "give a whole number from 1 to 65535 (KMS uses 1688)");
+    }
+}
+
+export function customKmsServer(field: string, value: CustomKmsServer | undefined): void {
+    if (value === undefined) {
+        return;
+    }
+    if (typeof value !== "object" || value === null) {
+        fail(field, "must be an object", "give { host, port?, addressPrefixes }");
+    }
+    hostName(`${field}.host`, value.host);
+    if (value.port !== undefined) {
+        port(`${field}.port`, value.port);
+    }
+    if (value.addressPrefixes === undefined) {
+        fail(`${field}.addressPrefixes`, "is required", "list the CIDR prefixes of the KMS host(s), such as 10.10.0.5/32");
+    }
+    list(`${field}.addressPrefixes`, value.addressPrefixes, (f, v) => (isIpv4(v) ? undefined : cidr(f, v)));
+}
+
+export function securityRulePriority(field: string, value: number | undefined): void {
+    if (value !== undefined && (!Number.isInteger(value) || value < 100 || value > 4096)) {
+        fail(field, `${shown(value)} is not an NSG rule priority`, "give a whole number from 100 to 4096, lower than any outbound deny");
+    }
+}
+
+export function enumValue(field: string, value: string | undefined, allowed: Record<string, string>): void {
+    if (value !== undefined && !Object.values(allowed).includes(value)) {
+        fail(field, `${shown(value)} is not allowed`, `use one of ${Object.values(allowed).join(", ")}`);
+    }
+}
+
+// The key itself is never echoed: it may be a MAK or retail key.
+export function productKey(field: string, value: string | undefined): void {
+    if (value !== undefined && (typeof value !== "string" || !/^[A-Z0-9]{5}(?:-[A-Z0-9]{5}){4}$/.test(value))) {
+        fail(field, "is not a product key", "give five groups of five upper-case letters or digits joined by hyphens (XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)");
+    }
+}
+
+export function imageSku(field: string, value: string | undefined): void {
+    if (value !== undefined && (typeof value !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value))) {
+        fail(field, `${shown(value)} is not a marketplace SKU`, "give the image SKU such as 2022-datacenter-azure-edition");
+    }
+}
+
+export function rerunToken(field: string, value: string | undefined): void {
+    if (value !== undefined && (typeof value !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(value))) {
+        fail(field, `${shown(value)} is not a rerun token`, "use 1 to 64 letters, digits, '.', '_' or '-' (a date or a counter)");
+    }
+}
+
+export function azureName(field: string, value: string, max = 80): void {
+    const ok = typeof value === "string" && value.length <= max && /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(value);
+    if (!ok) {
+        fail(field, `${shown(value)} is not a valid Azure resource name`, `use 1 to ${max} letters, digits, '_', '.' or '-', starting with a letter or digit and not ending with '.' or '-'`);
+    }
+}
+
+export function resourceGroupName(field: string, value: string): void {
+    if (typeof value !== "string" || !/^[-\w.()]{1,90}$/.test(value) || value.endsWith(".")) {
+        fail(field, `${shown(value)} is not a resource group name`, "use 1 to 90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'");
+    }
+}
+
+export function location(field: string, value: string | undefined): void {
+    if (value !== undefined && (typeof value !== "string" || !/^[A-Za-z0-9][A-Za-z0-9 ]{1,39}$/.test(value))) {
+        fail(field, `${shown(value)} is not an Azure location`, "give a region name such as westeurope");
+    }
+}
+
+export function computerName(field: string, value: string): void {
+    if (typeof value !== "string" || !/^(?!-)[A-Za-z0-9-]{1,15}$/.test(value) || /^\d+$/.test(value)) {
+        fail(field, `${shown(value)} is not a Windows computer name`, "use 1 to 15 letters, digits or '-', not all digits (set computerName when the VM name is longer)");
+    }
+}
+
+export function vmSize(field: string, value: string): void {
+    if (typeof value !== "string" || !/^(?:Standard|Basic)_[A-Za-z0-9_]{1,60}$/.test(value)) {
+        fail(field, `${shown(value)} is not a VM size`, "give a size such as Standard_D2s_v5");
+    }
+}
+
+// Azure refuses these Windows admin names (Compute API "disallowed user names").
+const RESERVED_ADMIN_NAMES = new Set(
+    ("administrator admin user user1 test user2 test1 user3 admin1 1 123 a actuser adm admin2 aspnet backup " +
+        "console david guest john owner root server sql support support_388945a0 sys test2 test3 user4 user5").split(" "),
+);
+
+export function adminUsername(field: string, value: string): void {
+    if (typeof value !== "string" || !/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,19}$/.test(value) || value.endsWith(".")) {
+        fail(field, `${shown(value)} is not a Windows admin user name`, "use 1 to 20 letters, digits, '_', '-' or '.', not ending with '.'");
+    }
+    if (RESERVED_ADMIN_NAMES.has(value.toLowerCase())) {
+        fail(field, `${shown(value)} is reserved by Azure`, "choose another name (Azure refuses common names such as admin or administrator)");
+    }
+}
+
+// The password is never echoed.
+export function adminPassword(field: string, value: string): void {
+    const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((re) => re.test(value ?? "")).length;
+    if (typeof value !== "string" || value.length < 12 || value.length > 123 || classes < 3) {
+        fail(field, "does not meet Azure's Windows password rules", "use 12 to 123 characters with three of: lower case, upper case, digit, symbol (keep it a Pulumi secret)");
+    }
+}
+
+export function resourceId(field: string, value: string, providerType: string): void {
+    const re = new RegExp(`^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/${providerType.replace(/\./g, "\\.")}/[^/]+`, "i");
+    if (typeof value !== "string" || !re.test(value)) {
+        fail(field, `${shown(value)} is not a ${providerType} resource ID`, `give the full ID: /subscriptions/<id>/resourceGroups/<group>/providers/${providerType}/<name>`);
+    }
+}
+
+export function vhdUri(field: string, value: string): void {
+    if (typeof value !== "string" || !/^https:\/\/[a-z0-9]{3,24}\.blob\.[A-Za-z0-9.-]+\/[^?#\s]+\.vhd$/i.test(value)) {
+        fail(field, `${shown(value)} is not a page-blob VHD URL`, "give https://<account>.blob.<cloud suffix>/<container>/<name>.vhd");
+    }
+}

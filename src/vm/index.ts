@@ -1,0 +1,4 @@
+export { KmsActivation } from "./kmsActivation";
+export type { KmsActivationArgs, KmsActivationOptions } from "./kmsActivation";
+export { KmsWindowsVm } from "./kmsWindowsVm";
+export type { KmsWindowsVmArgs, MarketplaceImage, VhdImport } from "./kmsWindowsVm";

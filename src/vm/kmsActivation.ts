@@ -1,0 +1,151 @@
+import * as compute from "@pulumi/azure-native/compute";
+import * as pulumi from "@pulumi/pulumi";
+import { ActivationScriptOptions, activationKeyParameters, renderCommandLine, resolveActivation } from "../guest/render";
+import { ActivationMechanism, AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
+import * as validate from "../validate";
+
+/** Guest activation options shared by `KmsActivation` and `KmsWindowsVm`. */
+export interface KmsActivationOptions {
+    /** Cloud whose KMS the guest activates against. Default `AzurePublic`. */
+    cloud?: AzureCloud;
+    /** An on-premises KMS host to use instead of the cloud's. */
+    customKmsServer?: CustomKmsServer;
+    /** Override the cloud's KMS IP addresses (they moved once, in 2023). */
+    kmsIpAddresses?: string[];
+    /** Name the KMS by DNS name (default) or IP address (custom DNS that cannot resolve it). */
+    kmsHostForm?: pulumi.Input<KmsHostForm>;
+    /** Marketplace image SKU the VM was built from: picks the KMS client key. */
+    imageSku?: pulumi.Input<string>;
+    /** KMS client setup key to install; kept secret. Default: from `imageSku`, else detected in the guest. */
+    productKey?: pulumi.Input<string>;
+    /** Add a guest firewall outbound allow for TCP 1688 to the KMS addresses. Default true. */
+    configureGuestFirewall?: pulumi.Input<boolean>;
+    /** Fail the deployment when the guest is not activated at the end. Default false: KMS retries by itself. */
+    failOnActivationError?: pulumi.Input<boolean>;
+    /** CustomScriptExtension (default) or RunCommand, for VMs that already carry a CustomScriptExtension. */
+    mechanism?: ActivationMechanism;
+    /** Change it to run the activation again with unchanged options. */
+    rerunToken?: pulumi.Input<string>;
+    /** IDs whose resources must exist before the guest activates, such as `KmsNetwork.egressRuleIds`. */
+    activationWaitsFor?: pulumi.Input<string[]>;
+}
+
+/** Arguments of `KmsActivation`. */
+export interface KmsActivationArgs extends KmsActivationOptions {
+    /** Resource group of the VM. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Name of the existing Windows VM. */
+    vmName: pulumi.Input<string>;
+    /** Region of the VM. Default: the resource group's region (set it when the VM lives elsewhere). */
+    location?: pulumi.Input<string>;
+    /** Tags for the extension or run command. */
+    tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+}
+
+/** Name of the extension or run command on the VM. */
+export const ACTIVATION_RESOURCE_NAME = "KmsActivation";
+/** How long the Run Command may take: the script's own bound is 180 s; the rest is Azure's start-up. */
+export const RUN_COMMAND_TIMEOUT_SECONDS = 600;
+
+/**
+ * Runs the guest activation on one existing Windows VM: `slmgr /ipk`, `/skms`, `/ato`, then a result line.
+ * The command (which may hold a product key) is a secret in `protectedSettings`; the extension re-runs
+ * exactly when the script or its non-secret arguments change (`forceUpdateTag` is their hash).
+ */
+export class KmsActivation extends pulumi.ComponentResource {
+    /** `host:port` the guest was pointed at. */
+    public readonly kmsEndpoint: pulumi.Output<string>;
+    /** Where the key came from: `explicit`, `imageSku` or `detected` (in the guest). */
+    public readonly keySource: pulumi.Output<string>;
+    /** Hash of the script and its non-secret arguments: the extension's `forceUpdateTag`. */
+    public readonly scriptFingerprint: pulumi.Output<string>;
+    /** ID of the extension or run command. */
+    public readonly activationResourceId: pulumi.Output<string>;
+
+    constructor(name: string, args: KmsActivationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("azure-kms-activation:index:KmsActivation", name, {}, opts);
+        const context = { component: "KmsActivation", name };
+        validate.inComponent(context.component, name, () => {
+            validate.required("resourceGroupName", args.resourceGroupName);
+            validate.required("vmName", args.vmName);
+            validate.enumValue("mechanism", args.mechanism, ActivationMechanism);
+        });
+        const resourceGroupName = validate.checkedInput(context, "resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+        const vmName = validate.checkedInput(context, "vmName", args.vmName, (f, v: string) => validate.azureName(f, v, 64));
+        const location = args.location === undefined ? undefined : validate.checkedInput(context, "location", args.location, validate.location);
+
+        const hasProductKey = args.productKey !== undefined;
+        const productKey = hasProductKey
+            ? pulumi.secret(validate.checkedInput(context, "productKey", args.productKey as pulumi.Input<string>, validate.productKey))
+            : undefined;
+        // Everything but the key: not secret, so plans and state show what the guest will do.
+        const resolved = pulumi
+            .all([args.kmsHostForm, args.imageSku, args.configureGuestFirewall, args.failOnActivationError, args.rerunToken])
+            .apply(([kmsHostForm, imageSku, configureGuestFirewall, failOnActivationError, rerunToken]) => {
+                const options: ActivationScriptOptions = {
+                    cloud: args.cloud,
+                    customKmsServer: args.customKmsServer,
+                    kmsIpAddresses: args.kmsIpAddresses,
+                    kmsHostForm,
+                    imageSku,
+                    configureGuestFirewall,
+                    failOnActivationError,
+                    rerunToken,
+                };
+                return validate.inComponent(context.component, name, () => resolveActivation(options, hasProductKey));
+            });
+        const keyParameters = pulumi.secret(
+            pulumi.all([resolved, productKey]).apply(([r, key]) => activationKeyParameters(key ?? r.imageSkuKey)),
+        );
+        // dependsOn takes Outputs: their resources (the egress rules) become dependencies, their values are ignored.
+        const waitFor = pulumi.output(args.activationWaitsFor ?? []).apply(() => [] as pulumi.Resource[]);
+        const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: waitFor };
+        const common = { resourceGroupName, vmName, location, tags: args.tags };
+
+        const activation =
+            args.mechanism === ActivationMechanism.RunCommand
+                ? new compute.VirtualMachineRunCommandByVirtualMachine(
+                      `${name}-run-command`,
+                      {
+                          ...common,
+                          runCommandName: ACTIVATION_RESOURCE_NAME,
+                          source: { script: resolved.script },
+                          parameters: resolved.parameters,
+                          protectedParameters: keyParameters,
+                          asyncExecution: false,
+                          treatFailureAsDeploymentFailure: true,
+                          timeoutInSeconds: RUN_COMMAND_TIMEOUT_SECONDS,
+                      },
+                      childOpts,
+                  )
+                : new compute.VirtualMachineExtension(
+                      `${name}-extension`,
+                      {
+                          ...common,
+                          vmExtensionName: ACTIVATION_RESOURCE_NAME,
+                          publisher: "Microsoft.Compute",
+                          type: "CustomScriptExtension",
+                          typeHandlerVersion: "1.10",
+                          autoUpgradeMinorVersion: true,
+                          forceUpdateTag: resolved.fingerprint,
+                          protectedSettings: pulumi.secret(
+                              pulumi.all([resolved, keyParameters]).apply(([r, keys]) => ({
+                                  commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]),
+                              })),
+                          ),
+                      },
+                      childOpts,
+                  );
+
+        this.kmsEndpoint = resolved.kmsEndpoint;
+        this.keySource = resolved.keySource;
+        this.scriptFingerprint = resolved.fingerprint;
+        this.activationResourceId = activation.id;
+        this.registerOutputs({
+            kmsEndpoint: this.kmsEndpoint,
+            keySource: this.keySource,
+            scriptFingerprint: this.scriptFingerprint,
+            activationResourceId: this.activationResourceId,
+        });
+    }
+}
