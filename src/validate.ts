@@ -55,6 +55,13 @@ export function checkedInput<T>(
     }) as pulumi.Output<T>;
 }
 
+/** Runs `check` now when `value` is plain; an `Output` or a `Promise` is checked later, by `checkedInput`. */
+export function ifPlain<T>(value: pulumi.Input<T> | undefined, check: (value: T) => void): void {
+    if (!pulumi.Output.isInstance(value) && !(value instanceof Promise)) {
+        check(value as T);
+    }
+}
+
 export function required(field: string, value: unknown): void {
     if (value === undefined || value === null || value === "") {
         fail(field, "is required", `set ${field}`);

@@ -115,6 +115,10 @@ describe("kmsClientKeyForSku", () => {
         ["2025-datacenter-azure-edition", key("2025", ServerEdition.DatacenterAzureEdition)],
         ["2025-datacenter-azure-edition-core-smalldisk", key("2025", ServerEdition.DatacenterAzureEdition)],
         ["2025-DATACENTER-AZURE-EDITION", key("2025", ServerEdition.DatacenterAzureEdition)],
+        // Not marketplace SKUs, but the form users give imageSku for a VHD of another edition.
+        ["2019-standard", key("2019", ServerEdition.Standard)],
+        ["2016-essentials", key("2016", ServerEdition.Essentials)],
+        ["2025-essentials", undefined],
         // Azure Edition exists only from 2022 on.
         ["2019-datacenter-azure-edition", undefined],
         // Not Windows Server marketplace SKUs, or words we cannot read for certain: the guest detects instead.

@@ -42,6 +42,18 @@ export interface KmsActivationArgs extends KmsActivationOptions {
     tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
 
+/** Checks the activation options that are plain values now; `Output`s are checked when they resolve. */
+export function checkActivationOptions(options: KmsActivationOptions): void {
+    validate.enumValue("mechanism", options.mechanism, ActivationMechanism);
+    validate.enumValue("cloud", options.cloud, AzureCloud);
+    validate.kmsIpAddresses("kmsIpAddresses", options.kmsIpAddresses);
+    validate.customKmsServer("customKmsServer", options.customKmsServer);
+    validate.ifPlain(options.kmsHostForm, (v) => validate.enumValue("kmsHostForm", v, KmsHostForm));
+    validate.ifPlain(options.imageSku, (v) => validate.imageSku("imageSku", v));
+    validate.ifPlain(options.productKey, (v) => validate.productKey("productKey", v));
+    validate.ifPlain(options.rerunToken, (v) => validate.rerunToken("rerunToken", v));
+}
+
 /** Name of the extension or run command on the VM. */
 export const ACTIVATION_RESOURCE_NAME = "KmsActivation";
 /** How long the Run Command may take: the script's own bound is 180 s; the rest is Azure's start-up. */
@@ -68,19 +80,22 @@ export class KmsActivation extends pulumi.ComponentResource {
         validate.inComponent(context.component, name, () => {
             validate.required("resourceGroupName", args.resourceGroupName);
             validate.required("vmName", args.vmName);
-            validate.enumValue("mechanism", args.mechanism, ActivationMechanism);
+            checkActivationOptions(args);
         });
-        const resourceGroupName = validate.checkedInput(context, "resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
-        const vmName = validate.checkedInput(context, "vmName", args.vmName, (f, v: string) => validate.azureName(f, v, 64));
-        const location = args.location === undefined ? undefined : validate.checkedInput(context, "location", args.location, validate.location);
+        const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
+            validate.checkedInput(context, field, value, check);
+        const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+        const vmName = checked("vmName", args.vmName, (f, v: string) => validate.azureName(f, v, 64));
+        const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
+        const kmsHostForm = checked("kmsHostForm", args.kmsHostForm, (f, v: KmsHostForm | undefined) => validate.enumValue(f, v, KmsHostForm));
+        const imageSku = checked("imageSku", args.imageSku, validate.imageSku);
+        const rerunToken = checked("rerunToken", args.rerunToken, validate.rerunToken);
 
         const hasProductKey = args.productKey !== undefined;
-        const productKey = hasProductKey
-            ? pulumi.secret(validate.checkedInput(context, "productKey", args.productKey as pulumi.Input<string>, validate.productKey))
-            : undefined;
+        const productKey = hasProductKey ? pulumi.secret(checked("productKey", args.productKey as pulumi.Input<string>, validate.productKey)) : undefined;
         // Everything but the key: not secret, so plans and state show what the guest will do.
         const resolved = pulumi
-            .all([args.kmsHostForm, args.imageSku, args.configureGuestFirewall, args.failOnActivationError, args.rerunToken])
+            .all([kmsHostForm, imageSku, args.configureGuestFirewall, args.failOnActivationError, rerunToken])
             .apply(([kmsHostForm, imageSku, configureGuestFirewall, failOnActivationError, rerunToken]) => {
                 const options: ActivationScriptOptions = {
                     cloud: args.cloud,

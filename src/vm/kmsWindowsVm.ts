@@ -2,7 +2,7 @@ import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import * as validate from "../validate";
-import { KmsActivation, KmsActivationOptions } from "./kmsActivation";
+import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
 
 /** A marketplace image. */
 export interface MarketplaceImage {
@@ -84,49 +84,65 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
     constructor(name: string, args: KmsWindowsVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsWindowsVm", name, {}, opts);
         const context = { component: "KmsWindowsVm", name };
-        validate.inComponent(context.component, name, () => checkImageChoice(args));
-        const resourceGroupName = validate.checkedInput(context, "resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
-        const location = args.location === undefined ? undefined : validate.checkedInput(context, "location", args.location, validate.location);
-        const vmName = validate.checkedInput(context, "vmName", args.vmName ?? name, (f, v: string) => validate.azureName(f, v, 64));
+        validate.inComponent(context.component, name, () => {
+            checkImageChoice(args);
+            checkActivationOptions(args);
+        });
+        // Every plain value is checked before the first child exists, so a refusal leaves nothing half-built.
+        const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
+            validate.checkedInput(context, field, value, check);
+        const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+        const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
+        const vmName = checked("vmName", args.vmName ?? name, (f, v: string) => validate.azureName(f, v, 64));
+        const subnetId = checked("subnetId", args.subnetId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Network/virtualNetworks"));
+        const vmSize = checked("vmSize", args.vmSize ?? "Standard_D2s_v5", validate.vmSize);
+        const osDiskType = checked("osDiskType", args.osDiskType ?? "StandardSSD_LRS", checkDiskType);
+        const customImageId = args.customImageId === undefined ? undefined : checked("customImageId", args.customImageId, checkImageId);
+        const osProfile = args.vhd
+            ? undefined
+            : {
+                  // The default comes from the plain VM name when there is one, so a long name is refused at once.
+                  computerName: checked("computerName", args.computerName ?? args.vmName ?? name, validate.computerName),
+                  adminUsername: checked("adminUsername", args.adminUsername as pulumi.Input<string>, validate.adminUsername),
+                  adminPassword: pulumi.secret(checked("adminPassword", args.adminPassword as pulumi.Input<string>, validate.adminPassword)),
+                  windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: true },
+              };
+        const vhdSource = args.vhd
+            ? {
+                  sourceUri: checked("vhd.sourceUri", args.vhd.sourceUri, validate.vhdUri),
+                  storageAccountId: checked("vhd.storageAccountId", args.vhd.storageAccountId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Storage/storageAccounts")),
+                  hyperVGeneration: checked("vhd.hyperVGeneration", args.vhd.hyperVGeneration ?? "V1", checkHyperVGeneration),
+              }
+            : undefined;
         const common = { resourceGroupName, location, tags: args.tags };
 
         const nic = new network.NetworkInterface(
             `${name}-nic`,
             {
                 ...common,
-                ipConfigurations: [
-                    {
-                        name: "ipconfig1",
-                        subnet: { id: validate.checkedInput(context, "subnetId", args.subnetId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Network/virtualNetworks")) },
-                        privateIPAllocationMethod: network.IPAllocationMethod.Dynamic,
-                        primary: true,
-                    },
-                ],
+                ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnetId }, privateIPAllocationMethod: network.IPAllocationMethod.Dynamic, primary: true }],
             },
             { parent: this },
         );
-        const osDiskType = validate.checkedInput(context, "osDiskType", args.osDiskType ?? "StandardSSD_LRS", checkDiskType);
-        const importedDisk = args.vhd ? this.importVhd(name, context, args.vhd, common, osDiskType) : undefined;
+        const importedDisk = vhdSource ? this.importVhd(name, vhdSource, common, osDiskType) : undefined;
 
         const vm = new compute.VirtualMachine(
             `${name}-vm`,
             {
                 ...common,
                 vmName,
-                hardwareProfile: { vmSize: validate.checkedInput(context, "vmSize", args.vmSize ?? "Standard_D2s_v5", validate.vmSize) },
+                hardwareProfile: { vmSize },
                 storageProfile: importedDisk
                     ? { osDisk: { createOption: compute.DiskCreateOptionTypes.Attach, osType: compute.OperatingSystemTypes.Windows, managedDisk: { id: importedDisk.id } } }
                     : {
-                          imageReference: args.customImageId
-                              ? { id: validate.checkedInput(context, "customImageId", args.customImageId, checkImageId) }
-                              : { ...DEFAULT_IMAGE, ...args.image },
+                          imageReference: customImageId ? { id: customImageId } : { ...DEFAULT_IMAGE, ...args.image },
                           osDisk: {
                               createOption: compute.DiskCreateOptionTypes.FromImage,
                               managedDisk: { storageAccountType: osDiskType },
                               deleteOption: compute.DiskDeleteOptionTypes.Delete,
                           },
                       },
-                osProfile: importedDisk ? undefined : this.osProfile(context, args, vmName),
+                osProfile,
                 networkProfile: { networkInterfaces: [{ id: nic.id, primary: true }] },
                 // Boot diagnostics (managed storage) give the serial log and screenshot when activation or boot goes wrong.
                 diagnosticsProfile: { bootDiagnostics: { enabled: true } },
@@ -171,19 +187,9 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
         });
     }
 
-    private osProfile(context: { component: string; name: string }, args: KmsWindowsVmArgs, vmName: pulumi.Output<string>) {
-        return {
-            computerName: validate.checkedInput(context, "computerName", args.computerName ?? vmName, validate.computerName),
-            adminUsername: validate.checkedInput(context, "adminUsername", args.adminUsername as pulumi.Input<string>, validate.adminUsername),
-            adminPassword: pulumi.secret(validate.checkedInput(context, "adminPassword", args.adminPassword as pulumi.Input<string>, validate.adminPassword)),
-            windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: true },
-        };
-    }
-
     private importVhd(
         name: string,
-        context: { component: string; name: string },
-        vhd: VhdImport,
+        source: { sourceUri: pulumi.Input<string>; storageAccountId: pulumi.Input<string>; hyperVGeneration: pulumi.Input<string> },
         common: { resourceGroupName: pulumi.Input<string>; location?: pulumi.Input<string>; tags?: KmsWindowsVmArgs["tags"] },
         osDiskType: pulumi.Input<string>,
     ): compute.Disk {
@@ -191,15 +197,9 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
             `${name}-os-disk`,
             {
                 ...common,
-                creationData: {
-                    createOption: compute.DiskCreateOption.Import,
-                    sourceUri: validate.checkedInput(context, "vhd.sourceUri", vhd.sourceUri, validate.vhdUri),
-                    storageAccountId: validate.checkedInput(context, "vhd.storageAccountId", vhd.storageAccountId, (f, v: string) =>
-                        validate.resourceId(f, v, "Microsoft.Storage/storageAccounts"),
-                    ),
-                },
+                creationData: { createOption: compute.DiskCreateOption.Import, sourceUri: source.sourceUri, storageAccountId: source.storageAccountId },
                 osType: compute.OperatingSystemTypes.Windows,
-                hyperVGeneration: validate.checkedInput(context, "vhd.hyperVGeneration", vhd.hyperVGeneration ?? "V1", checkHyperVGeneration),
+                hyperVGeneration: source.hyperVGeneration,
                 sku: { name: osDiskType },
             },
             { parent: this },
