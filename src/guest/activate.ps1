@@ -134,18 +134,24 @@ function Invoke-Bounded([string]$FilePath, [string[]]$Arguments, [int]$TimeoutSe
             $process.Kill()
             return [ordered]@{ exit = -1; text = "timed out after $TimeoutSeconds s"; code = '0x800705B4' }
         }
-        $text = (Get-Content -Path $outFile -Raw -ErrorAction SilentlyContinue) -as [string]
+        $text = [string](Get-Content -Path $outFile -Raw -ErrorAction SilentlyContinue)
         $code = ''
         if ($text -match '0x[0-9A-Fa-f]{8}') { $code = $Matches[0].ToUpper().Replace('0X', '0x') }
-        return [ordered]@{ exit = $process.ExitCode; text = ($text -as [string]).Trim(); code = $code }
+        return [ordered]@{ exit = $process.ExitCode; text = $text.Trim(); code = $code }
     } finally {
         Remove-Item -Path $outFile -Force -ErrorAction SilentlyContinue
     }
 }
 
+# The key may be a MAK or retail key, and the extension's output is readable by anyone who can read the VM.
+function Hide-Key([string]$Text) {
+    if ($ProductKey -eq '') { return $Text }
+    return $Text.Replace($ProductKey, '<key>')
+}
+
 function Invoke-Slmgr([string[]]$Arguments) {
     $run = Invoke-Bounded $CscriptPath (@('//nologo', "`"$SlmgrPath`"") + $Arguments) $SlmgrTimeoutSeconds
-    Write-Host ("slmgr {0}: {1}" -f ($Arguments -join ' ').Replace($ProductKey, '<key>'), $run.text)
+    Write-Host (Hide-Key ("slmgr {0}: {1}" -f ($Arguments -join ' '), $run.text))
     if ($run.code -ne '' -and $Result.codes -notcontains $run.code) { $Result.codes += $run.code }
     return $run
 }
