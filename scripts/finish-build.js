@@ -5,7 +5,8 @@ const path = require("path");
 const root = path.join(__dirname, "..");
 fs.copyFileSync(path.join(root, "src", "guest", "activate.ps1"), path.join(root, "dist", "guest", "activate.ps1"));
 
-const pkg = require(path.join(root, "dist", "index.js"));
+// Through package.json "main", as `require("azure-kms-activation")` resolves it.
+const pkg = require(root);
 const surface = [
     "KmsEgressRules", "KmsNetwork", "KmsActivation", "KmsWindowsVm",
     "AzureCloud", "KmsHostForm", "ActivationMechanism", "ExplicitOutbound",

@@ -1,34 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { Harness, isSecretValue, mockPulumi, plainStrings, valueOf } from "./harness";
+import { mockedPackage, secretValue, plainStrings, valueOf } from "./harness";
 
-type Src = typeof import("../src");
-let h: Harness;
-let m: Src;
-
-beforeAll(async () => {
-    h = await mockPulumi();
-    m = await import("../src");
-});
-beforeEach(() => h.reset());
+const t = mockedPackage();
 
 const CSE = "azure-native:compute:VirtualMachineExtension";
 const RUN = "azure-native:compute:VirtualMachineRunCommandByVirtualMachine";
 const SCRIPT = readFileSync(path.join(__dirname, "..", "src", "guest", "activate.ps1"), "utf8");
 const USER_KEY = "ABCDE-FGHJK-MNPQR-STVWX-YZ234";
 
-function secretValue(value: unknown): any {
-    expect(isSecretValue(value)).toBe(true);
-    return (value as { value: unknown }).value;
-}
-
 describe("KmsActivation", () => {
     test("CustomScriptExtension by default: one extension, the command a secret in protectedSettings", async () => {
-        const activation = new m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", location: "westeurope" });
-        await h.settle();
-        expect(h.summary()).toEqual(["azure-kms-activation:index:KmsActivation act", `${CSE} act-extension`]);
-        const inputs = h.one(CSE).inputs;
+        const activation = new t.m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", location: "westeurope" });
+        await t.h.settle();
+        expect(t.h.summary()).toEqual(["azure-kms-activation:index:KmsActivation act", `${CSE} act-extension`]);
+        const inputs = t.h.one(CSE).inputs;
         expect(inputs).toMatchObject({
             resourceGroupName: "rg",
             vmName: "vm-01",
@@ -42,8 +29,8 @@ describe("KmsActivation", () => {
         expect(inputs.settings).toBeUndefined();
         const command: string = secretValue(inputs.protectedSettings).commandToExecute;
         expect(command.startsWith("powershell.exe ")).toBe(true);
-        expect(command.length).toBeLessThanOrEqual(m.MAX_COMMAND_LENGTH);
-        const expected = m.renderActivationScript({});
+        expect(command.length).toBeLessThanOrEqual(t.m.MAX_COMMAND_LENGTH);
+        const expected = t.m.renderActivationScript({});
         expect(command).toBe(expected.commandToExecute);
         expect(inputs.forceUpdateTag).toBe(expected.fingerprint);
         expect(await valueOf(activation.kmsEndpoint)).toBe("azkms.core.windows.net:1688");
@@ -51,10 +38,10 @@ describe("KmsActivation", () => {
     });
 
     test("RunCommand: the script as shipped, arguments as parameters, the key as a protected parameter", async () => {
-        new m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", mechanism: m.ActivationMechanism.RunCommand, productKey: USER_KEY, cloud: m.AzureCloud.AzureChina });
-        await h.settle();
-        expect(h.summary()).toEqual(["azure-kms-activation:index:KmsActivation act", `${RUN} act-run-command`]);
-        const inputs = h.one(RUN).inputs;
+        new t.m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", mechanism: t.m.ActivationMechanism.RunCommand, productKey: USER_KEY, cloud: t.m.AzureCloud.AzureChina });
+        await t.h.settle();
+        expect(t.h.summary()).toEqual(["azure-kms-activation:index:KmsActivation act", `${RUN} act-run-command`]);
+        const inputs = t.h.one(RUN).inputs;
         expect(inputs).toMatchObject({
             resourceGroupName: "rg",
             vmName: "vm-01",
@@ -78,49 +65,49 @@ describe("KmsActivation", () => {
     });
 
     test("a user key given as plain text is made secret everywhere", async () => {
-        new m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", productKey: USER_KEY });
-        await h.settle();
-        for (const r of h.registrations) {
+        new t.m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", productKey: USER_KEY });
+        await t.h.settle();
+        for (const r of t.h.registrations) {
             expect(plainStrings(r.inputs).filter((s) => s.includes(USER_KEY))).toEqual([]);
         }
-        for (const outputs of h.componentOutputs.values()) {
+        for (const outputs of t.h.componentOutputs.values()) {
             expect(JSON.stringify(outputs)).not.toContain(USER_KEY);
         }
-        expect(secretValue(h.one(CSE).inputs.protectedSettings).commandToExecute).toContain(USER_KEY);
+        expect(secretValue(t.h.one(CSE).inputs.protectedSettings).commandToExecute).toContain(USER_KEY);
     });
 
     test("forceUpdateTag: same options, same tag; a rerun token or another host form re-runs; another key does not change the tag", async () => {
         const tagOf = async (args: Partial<import("../src").KmsActivationArgs>) => {
-            h.reset();
-            new m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", ...args });
-            await h.settle();
-            return h.one(CSE).inputs.forceUpdateTag;
+            t.h.reset();
+            new t.m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", ...args });
+            await t.h.settle();
+            return t.h.one(CSE).inputs.forceUpdateTag;
         };
         const base = await tagOf({});
         expect(await tagOf({})).toBe(base);
         expect(await tagOf({ rerunToken: "2026-12-01" })).not.toBe(base);
-        expect(await tagOf({ kmsHostForm: m.KmsHostForm.IpAddress })).not.toBe(base);
+        expect(await tagOf({ kmsHostForm: t.m.KmsHostForm.IpAddress })).not.toBe(base);
         expect(await tagOf({ productKey: USER_KEY })).toBe(await tagOf({ productKey: "BCDEF-FGHJK-MNPQR-STVWX-YZ234" }));
     });
 
     test("waits for the resources behind activationWaitsFor", async () => {
-        const egress = new m.KmsEgressRules("egress", { resourceGroupName: "rg", routeTableName: "rt", networkSecurityGroupName: "nsg" });
-        new m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", activationWaitsFor: egress.egressRuleIds });
-        await h.settle();
-        const deps = h.one(CSE).dependencies.map((u) => h.byUrn(u)?.name).sort();
+        const egress = new t.m.KmsEgressRules("egress", { resourceGroupName: "rg", routeTableName: "rt", networkSecurityGroupName: "nsg" });
+        new t.m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", activationWaitsFor: egress.egressRuleIds });
+        await t.h.settle();
+        const deps = t.h.one(CSE).dependencies.map((u) => t.h.byUrn(u)?.name).sort();
         expect(deps).toEqual(["egress-route-20-118-99-224", "egress-route-23-102-135-246", "egress-route-40-83-235-53", "egress-rule"]);
     });
 
     test("takes Inputs: host form and SKU from Outputs", async () => {
-        const activation = new m.KmsActivation("act", {
+        const activation = new t.m.KmsActivation("act", {
             resourceGroupName: pulumi.output("rg"),
             vmName: pulumi.output("vm-01"),
-            kmsHostForm: pulumi.output(m.KmsHostForm.IpAddress),
+            kmsHostForm: pulumi.output(t.m.KmsHostForm.IpAddress),
             imageSku: pulumi.output("2019-Datacenter-Core"),
         });
-        await h.settle();
+        await t.h.settle();
         expect(await valueOf(activation.kmsEndpoint)).toBe("20.118.99.224:1688");
         expect(await valueOf(activation.keySource)).toBe("imageSku");
-        expect(secretValue(h.one(CSE).inputs.protectedSettings).commandToExecute).toContain("ProductKey='WMDGN-G9PQG-XVVXX-R3X43-63DFG'");
+        expect(secretValue(t.h.one(CSE).inputs.protectedSettings).commandToExecute).toContain("ProductKey='WMDGN-G9PQG-XVVXX-R3X43-63DFG'");
     });
 });

@@ -165,7 +165,32 @@ export function isSecretValue(value: unknown): boolean {
     return !!value && typeof value === "object" && (value as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
 }
 
+/** The value inside a serialized secret; fails the test when the value is not a secret. */
+export function secretValue(value: unknown): any {
+    if (!isSecretValue(value)) {
+        throw new Error(`expected a secret, got ${JSON.stringify(value)?.slice(0, 80)}`);
+    }
+    return (value as { value: unknown }).value;
+}
+
 /** Resolves an Output in a test (mocks resolve everything). */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** The package under a fresh mock engine: `ctx.h` records, `ctx.m` is the package, imported after the mocks. */
+export interface MockedPackage {
+    h: Harness;
+    m: typeof import("../src");
+}
+
+/** Sets up mocks before the file's tests and clears the record before each test. */
+export function mockedPackage(): MockedPackage {
+    const ctx = {} as MockedPackage;
+    beforeAll(async () => {
+        ctx.h = await mockPulumi();
+        ctx.m = await import("../src");
+    });
+    beforeEach(() => ctx.h.reset());
+    return ctx;
 }

@@ -1,15 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Harness, isSecretValue, mockPulumi, plainStrings, SUBSCRIPTION, valueOf } from "./harness";
+import { mockedPackage, secretValue, plainStrings, SUBSCRIPTION, valueOf } from "./harness";
 
-type Src = typeof import("../src");
-let h: Harness;
-let m: Src;
-
-beforeAll(async () => {
-    h = await mockPulumi();
-    m = await import("../src");
-});
-beforeEach(() => h.reset());
+const t = mockedPackage();
 
 const C = "azure-native:compute:";
 const N = "azure-native:network:";
@@ -18,28 +10,23 @@ const PASSWORD = "Correct-Horse-7-Battery";
 const USER_KEY = "ABCDE-FGHJK-MNPQR-STVWX-YZ234";
 const CREDENTIALS = { adminUsername: "kmsadmin", adminPassword: PASSWORD };
 
-function secretValue(value: unknown): any {
-    expect(isSecretValue(value)).toBe(true);
-    return (value as { value: unknown }).value;
-}
-
 describe("KmsWindowsVm", () => {
     test("marketplace image: NIC, VM and activation, the key from the image SKU", async () => {
-        const vm = new m.KmsWindowsVm("app-01", { resourceGroupName: "rg", location: "westeurope", subnetId: SUBNET_ID, ...CREDENTIALS });
-        await h.settle();
-        expect(h.summary()).toEqual([
+        const vm = new t.m.KmsWindowsVm("app-01", { resourceGroupName: "rg", location: "westeurope", subnetId: SUBNET_ID, ...CREDENTIALS });
+        await t.h.settle();
+        expect(t.h.summary()).toEqual([
             "azure-kms-activation:index:KmsActivation app-01-activation",
             "azure-kms-activation:index:KmsWindowsVm app-01",
             `${C}VirtualMachine app-01-vm`,
             `${C}VirtualMachineExtension app-01-activation-extension`,
             `${N}NetworkInterface app-01-nic`,
         ]);
-        expect(h.one(`${N}NetworkInterface`).inputs).toMatchObject({
+        expect(t.h.one(`${N}NetworkInterface`).inputs).toMatchObject({
             resourceGroupName: "rg",
             location: "westeurope",
             ipConfigurations: [{ name: "ipconfig1", subnet: { id: SUBNET_ID }, privateIPAllocationMethod: "Dynamic", primary: true }],
         });
-        const vmInputs = h.one(`${C}VirtualMachine`).inputs as any;
+        const vmInputs = t.h.one(`${C}VirtualMachine`).inputs as any;
         expect(vmInputs).toMatchObject({
             vmName: "app-01",
             hardwareProfile: { vmSize: "Standard_D2s_v5" },
@@ -52,136 +39,136 @@ describe("KmsWindowsVm", () => {
         });
         expect(vmInputs.osProfile).toMatchObject({ computerName: "app-01", adminUsername: "kmsadmin", windowsConfiguration: { provisionVMAgent: true } });
         expect(secretValue(vmInputs.osProfile.adminPassword)).toBe(PASSWORD);
-        const command = secretValue(h.one(`${C}VirtualMachineExtension`).inputs.protectedSettings).commandToExecute;
+        const command = secretValue(t.h.one(`${C}VirtualMachineExtension`).inputs.protectedSettings).commandToExecute;
         expect(command).toContain("ProductKey='NTBV8-9K7Q8-V27C6-M2BTV-KHMXV'");
         expect(await valueOf(vm.kmsEndpoint)).toBe("azkms.core.windows.net:1688");
         expect(await valueOf(vm.privateIpAddress)).toBe("10.0.0.4");
         expect(await valueOf(vm.virtualMachineId)).toMatch(/virtualMachines\/app-01$/);
         // The activation waits for the VM; the VM waits only for its NIC.
-        const ext = h.one(`${C}VirtualMachineExtension`);
-        expect(ext.dependencies.map((u) => h.byUrn(u)?.name)).toContain("app-01-vm");
-        expect(h.one(`${C}VirtualMachine`).dependencies.map((u) => h.byUrn(u)?.name)).toEqual(["app-01-nic"]);
+        const ext = t.h.one(`${C}VirtualMachineExtension`);
+        expect(ext.dependencies.map((u) => t.h.byUrn(u)?.name)).toContain("app-01-vm");
+        expect(t.h.one(`${C}VirtualMachine`).dependencies.map((u) => t.h.byUrn(u)?.name)).toEqual(["app-01-nic"]);
     });
 
     test("a custom image: the guest detects the key", async () => {
         const imageId = `/subscriptions/${SUBSCRIPTION}/resourceGroups/images/providers/Microsoft.Compute/galleries/g/images/ws2022/versions/1.0.0`;
-        const vm = new m.KmsWindowsVm("app-01", { resourceGroupName: "rg", subnetId: SUBNET_ID, customImageId: imageId, ...CREDENTIALS });
-        await h.settle();
-        expect((h.one(`${C}VirtualMachine`).inputs as any).storageProfile.imageReference).toEqual({ id: imageId });
-        expect(secretValue(h.one(`${C}VirtualMachineExtension`).inputs.protectedSettings).commandToExecute).not.toContain("ProductKey=");
+        const vm = new t.m.KmsWindowsVm("app-01", { resourceGroupName: "rg", subnetId: SUBNET_ID, customImageId: imageId, ...CREDENTIALS });
+        await t.h.settle();
+        expect((t.h.one(`${C}VirtualMachine`).inputs as any).storageProfile.imageReference).toEqual({ id: imageId });
+        expect(secretValue(t.h.one(`${C}VirtualMachineExtension`).inputs.protectedSettings).commandToExecute).not.toContain("ProductKey=");
         expect(await valueOf(vm.kmsEndpoint)).toBe("azkms.core.windows.net:1688");
     });
 
     test("an imported VHD: a managed disk imported from the blob, attached; no OS profile; the key detected in the guest", async () => {
         const storageAccountId = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/vhds`;
-        new m.KmsWindowsVm("legacy-01", {
+        new t.m.KmsWindowsVm("legacy-01", {
             resourceGroupName: "rg",
             subnetId: SUBNET_ID,
             vhd: { sourceUri: "https://vhds.blob.core.windows.net/vhds/legacy-01.vhd", storageAccountId, hyperVGeneration: "V2" },
-            kmsHostForm: m.KmsHostForm.IpAddress,
+            kmsHostForm: t.m.KmsHostForm.IpAddress,
         });
-        await h.settle();
-        expect(h.summary((r) => r.custom)).toEqual([
+        await t.h.settle();
+        expect(t.h.summary((r) => r.custom)).toEqual([
             `${C}Disk legacy-01-os-disk`,
             `${C}VirtualMachine legacy-01-vm`,
             `${C}VirtualMachineExtension legacy-01-activation-extension`,
             `${N}NetworkInterface legacy-01-nic`,
         ]);
-        expect(h.one(`${C}Disk`).inputs).toMatchObject({
+        expect(t.h.one(`${C}Disk`).inputs).toMatchObject({
             creationData: { createOption: "Import", sourceUri: "https://vhds.blob.core.windows.net/vhds/legacy-01.vhd", storageAccountId },
             osType: "Windows",
             hyperVGeneration: "V2",
         });
-        const vmInputs = h.one(`${C}VirtualMachine`).inputs as any;
+        const vmInputs = t.h.one(`${C}VirtualMachine`).inputs as any;
         expect(vmInputs.storageProfile).toEqual({ osDisk: { createOption: "Attach", osType: "Windows", managedDisk: { id: expect.stringMatching(/disks\/legacy-01-os-disk$/) } } });
         expect(vmInputs.osProfile).toBeUndefined();
-        const command = secretValue(h.one(`${C}VirtualMachineExtension`).inputs.protectedSettings).commandToExecute;
+        const command = secretValue(t.h.one(`${C}VirtualMachineExtension`).inputs.protectedSettings).commandToExecute;
         expect(command).toContain("KmsHost='20.118.99.224'");
         expect(command).toContain("DetectionTable='26100:Standard:");
     });
 
     test("RunCommand for VMs that already carry a CustomScriptExtension; another publisher's SKU picks no key", async () => {
-        new m.KmsWindowsVm("sql-01", {
+        new t.m.KmsWindowsVm("sql-01", {
             resourceGroupName: "rg",
             subnetId: SUBNET_ID,
             image: { publisher: "MicrosoftSQLServer", offer: "sql2022-ws2022", sku: "2022-datacenter", version: "latest" },
-            mechanism: m.ActivationMechanism.RunCommand,
+            mechanism: t.m.ActivationMechanism.RunCommand,
             ...CREDENTIALS,
         });
-        await h.settle();
-        const run = h.one(`${C}VirtualMachineRunCommandByVirtualMachine`).inputs as any;
+        await t.h.settle();
+        const run = t.h.one(`${C}VirtualMachineRunCommandByVirtualMachine`).inputs as any;
         expect(run.parameters.find((p: any) => p.name === "KeySource").value).toBe("");
         expect(secretValue(run.protectedParameters)).toEqual([]);
-        expect(h.ofType(`${C}VirtualMachineExtension`)).toHaveLength(0);
+        expect(t.h.ofType(`${C}VirtualMachineExtension`)).toHaveLength(0);
     });
 
     test("a fleet of 20 VMs on one KmsNetwork: 3 routes and 1 rule in all, 3 Azure resources per VM", async () => {
-        const net = new m.KmsNetwork("net", { resourceGroupName: "rg" });
+        const net = new t.m.KmsNetwork("net", { resourceGroupName: "rg" });
         for (let i = 1; i <= 20; i++) {
-            new m.KmsWindowsVm(`vm-${String(i).padStart(2, "0")}`, {
+            new t.m.KmsWindowsVm(`vm-${String(i).padStart(2, "0")}`, {
                 resourceGroupName: "rg",
                 subnetId: net.subnetId,
                 activationWaitsFor: net.egressRuleIds,
                 ...CREDENTIALS,
             });
         }
-        await h.settle();
-        expect(h.ofType(`${N}Route`)).toHaveLength(3);
-        expect(h.ofType(`${N}SecurityRule`)).toHaveLength(1);
-        const networkResources = h.custom().filter((r) => r.name.startsWith("net-")).length;
+        await t.h.settle();
+        expect(t.h.ofType(`${N}Route`)).toHaveLength(3);
+        expect(t.h.ofType(`${N}SecurityRule`)).toHaveLength(1);
+        const networkResources = t.h.custom().filter((r) => r.name.startsWith("net-")).length;
         expect(networkResources).toBe(10);
-        expect(h.custom().length - networkResources).toBe(20 * 3);
-        const perVm = h.custom().filter((r) => r.name.startsWith("vm-07-")).map((r) => r.type).sort();
+        expect(t.h.custom().length - networkResources).toBe(20 * 3);
+        const perVm = t.h.custom().filter((r) => r.name.startsWith("vm-07-")).map((r) => r.type).sort();
         expect(perVm).toEqual([`${C}VirtualMachine`, `${C}VirtualMachineExtension`, `${N}NetworkInterface`]);
         // The VMs do not wait for the rules; each activation does.
-        const ruleUrns = h.registrations.filter((r) => /Route$|SecurityRule$/.test(r.type)).map((r) => r.urn);
-        for (const vm of h.ofType(`${C}VirtualMachine`)) {
+        const ruleUrns = t.h.registrations.filter((r) => /Route$|SecurityRule$/.test(r.type)).map((r) => r.urn);
+        for (const vm of t.h.ofType(`${C}VirtualMachine`)) {
             expect(vm.dependencies.filter((u) => ruleUrns.includes(u))).toEqual([]);
         }
-        for (const ext of h.ofType(`${C}VirtualMachineExtension`)) {
+        for (const ext of t.h.ofType(`${C}VirtualMachineExtension`)) {
             expect(ruleUrns.every((u) => ext.dependencies.includes(u))).toBe(true);
         }
     });
 
     test("secrets (password, user key) never appear in plain inputs or outputs of any resource, components included", async () => {
-        const net = new m.KmsNetwork("net", { resourceGroupName: "rg" });
-        new m.KmsWindowsVm("vm-a", { resourceGroupName: "rg", subnetId: net.subnetId, productKey: USER_KEY, ...CREDENTIALS });
-        new m.KmsWindowsVm("vm-b", {
+        const net = new t.m.KmsNetwork("net", { resourceGroupName: "rg" });
+        new t.m.KmsWindowsVm("vm-a", { resourceGroupName: "rg", subnetId: net.subnetId, productKey: USER_KEY, ...CREDENTIALS });
+        new t.m.KmsWindowsVm("vm-b", {
             resourceGroupName: "rg",
             subnetId: net.subnetId,
             productKey: USER_KEY,
-            mechanism: m.ActivationMechanism.RunCommand,
+            mechanism: t.m.ActivationMechanism.RunCommand,
             adminUsername: "kmsadmin",
             adminPassword: pulumi.secret(PASSWORD),
         });
-        await h.settle();
-        expect(h.registrations.length).toBeGreaterThan(10);
-        for (const r of h.registrations) {
+        await t.h.settle();
+        expect(t.h.registrations.length).toBeGreaterThan(10);
+        for (const r of t.h.registrations) {
             const leaks = plainStrings(r.inputs).filter((s) => s.includes(PASSWORD) || s.includes(USER_KEY));
             expect({ resource: r.name, leaks }).toEqual({ resource: r.name, leaks: [] });
         }
-        expect(h.componentOutputs.size).toBe(h.registrations.filter((r) => !r.custom).length);
-        for (const outputs of h.componentOutputs.values()) {
+        expect(t.h.componentOutputs.size).toBe(t.h.registrations.filter((r) => !r.custom).length);
+        for (const outputs of t.h.componentOutputs.values()) {
             expect(JSON.stringify(outputs)).not.toMatch(new RegExp(`${PASSWORD}|${USER_KEY}`));
         }
     });
 
     test("the same args give byte-identical inputs on two runs", async () => {
         const program = () => {
-            const net = new m.KmsNetwork("net", { resourceGroupName: "rg", dnsServers: ["10.1.0.4"] });
-            new m.KmsWindowsVm("vm-a", { resourceGroupName: "rg", subnetId: net.subnetId, kmsHostForm: net.kmsHostForm, activationWaitsFor: net.egressRuleIds, ...CREDENTIALS });
-            new m.KmsActivation("existing", { resourceGroupName: "rg", vmName: "old-vm", mechanism: m.ActivationMechanism.RunCommand });
+            const net = new t.m.KmsNetwork("net", { resourceGroupName: "rg", dnsServers: ["10.1.0.4"] });
+            new t.m.KmsWindowsVm("vm-a", { resourceGroupName: "rg", subnetId: net.subnetId, kmsHostForm: net.kmsHostForm, activationWaitsFor: net.egressRuleIds, ...CREDENTIALS });
+            new t.m.KmsActivation("existing", { resourceGroupName: "rg", vmName: "old-vm", mechanism: t.m.ActivationMechanism.RunCommand });
         };
         const snapshot = () =>
             JSON.stringify(
-                [...h.registrations].sort((a, b) => a.urn.localeCompare(b.urn)).map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, deps: [...r.dependencies].sort() })),
+                [...t.h.registrations].sort((a, b) => a.urn.localeCompare(b.urn)).map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, deps: [...r.dependencies].sort() })),
             );
         program();
-        await h.settle();
+        await t.h.settle();
         const first = snapshot();
-        h.reset();
+        t.h.reset();
         program();
-        await h.settle();
+        await t.h.settle();
         expect(snapshot()).toBe(first);
         expect(first.length).toBeGreaterThan(10000);
     });
