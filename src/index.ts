@@ -6,6 +6,15 @@ export { KmsEgressRules, KmsNetwork } from "./network";
 export type { KmsEgressRulesArgs, KmsNetworkArgs } from "./network";
 export { KmsActivation, KmsWindowsVm } from "./vm";
 export type { KmsActivationArgs, KmsActivationOptions, KmsWindowsVmArgs, MarketplaceImage, VhdImport } from "./vm";
-export { renderActivationScript, renderDetectionTable, MAX_COMMAND_LENGTH } from "./guest";
-export type { ActivationScriptOptions, ActivationScriptParameter, RenderedActivationScript } from "./guest";
+export { renderActivationScript, renderDetectionTable, MAX_COMMAND_LENGTH, guestKeyAction, parseActivationResult, RESULT_MARKER } from "./guest";
+export type {
+    ActivationScriptOptions,
+    ActivationScriptParameter,
+    RenderedActivationScript,
+    GuestLicenseState,
+    GivenKey,
+    KeyAction,
+    ActivationResult,
+    GuestLicence,
+} from "./guest";
 export { KmsInputError } from "./validate";

@@ -158,3 +158,51 @@ describe("renderActivationScript", () => {
         expect(assignments[0][2]).toBe("kms.contoso.com");
     });
 });
+
+describe("activate.ps1 behaviour that must not drift", () => {
+    const body = (from: string, to: string) => SCRIPT.slice(SCRIPT.indexOf(from), SCRIPT.indexOf(to, SCRIPT.indexOf(from)));
+
+    test("exit codes: 1 for configuration failures, 2 only with FailOnActivationError, else 0", () => {
+        const exits = [...SCRIPT.matchAll(/Write-Result (\d)/g)].map((m) => m[1]);
+        expect(exits.sort()).toEqual(["0", "1", "1", "1", "1", "2"]);
+        expect(SCRIPT).toContain("if ($FailOnActivationError -eq 'true') { Write-Result 2 }");
+        // /ipk, the firewall rule and /skms each fail the run when they fail; so does anything unforeseen.
+        expect(body("Invoke-Slmgr @('/ipk'", "Write-Result 1")).toContain("$Result.status = 'error'");
+        expect(body("'firewall', 'add'", "Write-Result 1")).toContain("$Result.status = 'error'");
+        expect(body("Invoke-Slmgr @('/skms'", "Write-Result 1")).toContain("$Result.status = 'error'");
+        expect(body("} catch {\n    # Anything unforeseen", "Write-Result 1")).toContain("$Result.status = 'error'");
+    });
+
+    test("an activation that is only pending succeeds with a warning", () => {
+        expect(SCRIPT).toContain("$Result.status = if ($state.status -eq 1) { 'activated' } else { 'pending' }");
+        expect(body("if ($Result.status -eq 'pending')", "Write-Result 0")).toContain("WARNING: not activated yet");
+    });
+
+    test("the guest firewall rule allows the remote port, by a fixed rule name", () => {
+        const rule = body("'firewall', 'add'", "$NetshTimeoutSeconds");
+        expect(rule).toContain('"remoteport=$KmsPort"');
+        expect(rule).toContain('"remoteip=$KmsAddresses"');
+        expect(rule).toContain("'dir=out'");
+        expect(rule).not.toContain("localport");
+        expect(body("if ($ConfigureFirewall -eq 'true'", "'firewall', 'add'")).toContain("'delete', 'rule', \"name=$FirewallRuleName\"");
+    });
+
+    test("the probe diagnosis names every cause the product knows, and the fix", () => {
+        const diagnosis = body("$Result.probe = Test-KmsPort", "$state = Get-LicenseState");
+        for (const cause of ["kmsHostForm IpAddress", "forced tunnel", "/32 Internet routes", "NSG", "guest firewall", "Azure Firewall without a network rule", "private subnet without explicit outbound (NAT gateway)"]) {
+            expect(diagnosis).toContain(cause);
+        }
+    });
+
+    test("every code the issue names has a plain cause and fix", () => {
+        const codes = body("function Get-CodeDiagnosis", "\n}\n");
+        for (const code of ["0xC004F074", "0x8007232B", "0xC004F06C", "0xC004F050", "0xC004F039", "0x800705B4", "0xC004FD01"]) {
+            expect(codes).toMatch(new RegExp(`'${code}' \\{ '[^']{20,}' \\}`));
+        }
+    });
+
+    test("a user key never reaches the output: Hide-Key on every slmgr line", () => {
+        expect(SCRIPT).toContain("Write-Host (Hide-Key (");
+        expect(SCRIPT.match(/Write-Host/g)).toHaveLength(1);
+    });
+});

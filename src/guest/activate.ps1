@@ -39,6 +39,11 @@ $DnsTimeoutMilliseconds = 3000
 $ProbeTimeoutMilliseconds = 3000
 $AtoAttempts = 3
 $AtoBackoffSeconds = @(10, 20)
+# Caps that bound the result line (see test/guest-script.test.ts).
+$MaxDiagnoses = 6
+$MaxDiagnosisLength = 200
+$MaxCodes = 8
+$MaxEvents = 6
 
 $WindowsApplicationId = '55c92734-d682-4d71-983e-d6ec3f16059f'
 $FirewallRuleName = 'azure-kms-activation-tcp-1688-out'
@@ -58,6 +63,7 @@ $Result = [ordered]@{
     attempts  = 0
     after     = $null
     codes     = @()
+    events    = @()
     diagnosis = @()
     status    = 'unknown'
 }
@@ -68,8 +74,23 @@ function Write-Result([int]$ExitCode) {
     exit $ExitCode
 }
 
+# Plain ASCII that JSON does not escape, cut to a length: with the caps above this bounds the result line
+# far inside the 4,096 bytes of output Azure keeps.
+function Get-SafeText([string]$Text, [int]$Length) {
+    $Text = $Text -replace '[^A-Za-z0-9 .,:;/()=+_-]', ' '
+    if ($Text.Length -le $Length) { return $Text }
+    return $Text.Substring(0, $Length)
+}
+
 function Add-Diagnosis([string]$Text) {
-    if ($Result.diagnosis -notcontains $Text) { $Result.diagnosis += $Text }
+    $Text = Get-SafeText $Text $MaxDiagnosisLength
+    if ($Result.diagnosis.Count -lt $MaxDiagnoses -and $Result.diagnosis -notcontains $Text) { $Result.diagnosis += $Text }
+}
+
+function Add-Code([string]$Code) {
+    if ($Code -ne '' -and $Code -ne '0x00000000' -and $Result.codes.Count -lt $MaxCodes -and $Result.codes -notcontains $Code) {
+        $Result.codes += $Code
+    }
 }
 
 function Get-LicenseState {
@@ -78,19 +99,19 @@ function Get-LicenseState {
     $product = @(Get-WmiObject -Query $query) | Select-Object -First 1
     $service = Get-WmiObject -Class SoftwareLicensingService
     if ($null -eq $product) {
-        return [ordered]@{ status = -1; channel = ''; partialKey = ''; kms = $service.KeyManagementServiceMachine }
+        return [ordered]@{ status = -1; channel = ''; partialKey = ''; kms = (Get-SafeText ([string]$service.KeyManagementServiceMachine) 255) }
     }
     return [ordered]@{
         status     = [int]$product.LicenseStatus
-        channel    = [string]$product.ProductKeyChannel
-        partialKey = [string]$product.PartialProductKey
-        kms        = [string]$service.KeyManagementServiceMachine
+        channel    = Get-SafeText ([string]$product.ProductKeyChannel) 40
+        partialKey = Get-SafeText ([string]$product.PartialProductKey) 5
+        kms        = Get-SafeText ([string]$service.KeyManagementServiceMachine) 255
     }
 }
 
 function Get-OsEdition {
     $os = Get-WmiObject -Class Win32_OperatingSystem
-    $editionId = [string](Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -Name EditionID).EditionID
+    $editionId = Get-SafeText ([string](Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -Name EditionID).EditionID) 40
     $sku = [int]$os.OperatingSystemSKU
     # EditionID is the clearer signal; the SKU number backs it up on images that lack it.
     $edition = switch -Regex ($editionId) {
@@ -123,6 +144,25 @@ function Find-DetectedKey([int]$Build, [string]$Edition) {
     return ''
 }
 
+# Which key to install, if any. Explicit or image-SKU key beats detection; a multi-session edition is never
+# re-keyed (it cannot be undone), nor a client edition on a guess. Mirrors guestKeyAction in src/guest/decision.ts,
+# whose tests hold the decision table.
+function Select-KeyAction([string]$Edition, [int]$Build, [string]$Channel, [string]$PartialKey) {
+    $key = $ProductKey
+    $source = $KeySource
+    if ($Edition -eq 'MultiSession') { return [ordered]@{ action = 'skipped-multisession'; key = '' } }
+    if ($Edition -eq 'Client' -and $source -ne 'explicit') { return [ordered]@{ action = 'skipped-client'; key = '' } }
+    if ($key -eq '') {
+        $source = 'detected'
+        $key = Find-DetectedKey $Build $Edition
+        if ($key -eq '') { return [ordered]@{ action = 'unknown-edition'; key = '' } }
+    }
+    if ($Channel -eq 'Volume:GVLK' -and $PartialKey -ne '' -and $key.EndsWith($PartialKey)) {
+        return [ordered]@{ action = 'kept-' + $source; key = '' }
+    }
+    return [ordered]@{ action = 'install-' + $source; key = $key }
+}
+
 function Invoke-Bounded([string]$FilePath, [string[]]$Arguments, [int]$TimeoutSeconds) {
     $outFile = [IO.Path]::GetTempFileName()
     try {
@@ -152,7 +192,7 @@ function Hide-Key([string]$Text) {
 function Invoke-Slmgr([string[]]$Arguments) {
     $run = Invoke-Bounded $CscriptPath (@('//nologo', "`"$SlmgrPath`"") + $Arguments) $SlmgrTimeoutSeconds
     Write-Host (Hide-Key ("slmgr {0}: {1}" -f ($Arguments -join ' '), $run.text))
-    if ($run.code -ne '' -and $Result.codes -notcontains $run.code) { $Result.codes += $run.code }
+    Add-Code $run.code
     return $run
 }
 
@@ -193,11 +233,11 @@ function Test-KmsPort {
 
 function Get-SppEventCodes {
     $filter = @{ LogName = 'Application'; ProviderName = 'Microsoft-Windows-Security-SPP'; Id = 12288, 12289, 8198; StartTime = $StartedAt }
-    $events = @(Get-WinEvent -FilterHashtable $filter -MaxEvents 20 -ErrorAction SilentlyContinue)
+    $events = @(Get-WinEvent -FilterHashtable $filter -MaxEvents $MaxEvents -ErrorAction SilentlyContinue)
     $summary = @()
     foreach ($event in $events) {
         $code = ''
-        if ($event.Message -match '0x[0-9A-Fa-f]{8}') { $code = $Matches[0] }
+        if ($event.Message -match '0x[0-9A-Fa-f]{8}') { $code = $Matches[0].ToUpper().Replace('0X', '0x') }
         $summary += ('{0}:{1}' -f $event.Id, $code)
     }
     return $summary
@@ -225,34 +265,18 @@ try {
     Write-Output ("OS build {0}, edition {1} (EditionID {2}, SKU {3}); licence status {4}, channel {5}" -f
         $os.build, $os.edition, $os.editionId, $os.sku, $Result.before.status, $Result.before.channel)
 
-    # Key: explicit or image SKU beats detection; never re-key multi-session (irreversible) or a client edition on a guess.
-    $key = $ProductKey
-    $source = $KeySource
-    if ($os.edition -eq 'MultiSession') {
-        $key = ''
-        $Result.key = 'skipped-multisession'
-    } elseif ($key -eq '') {
-        if ($os.edition -eq 'Client') {
-            $Result.key = 'skipped-client'
-        } else {
-            $key = Find-DetectedKey $os.build $os.edition
-            $source = 'detected'
-            if ($key -eq '') { $Result.key = 'unknown-edition' }
+    $choice = Select-KeyAction $os.edition $os.build $Result.before.channel $Result.before.partialKey
+    $Result.key = $choice.action
+    if ($choice.action -like 'install-*') {
+        $source = $choice.action.Substring(8)
+        $run = Invoke-Slmgr @('/ipk', $choice.key)
+        if ($run.exit -ne 0 -or $run.code -ne '') {
+            $Result.key = 'failed-' + $source
+            Add-Diagnosis ('slmgr /ipk failed: ' + (Get-CodeDiagnosis $run.code))
+            $Result.status = 'error'
+            Write-Result 1
         }
-    }
-    if ($key -ne '') {
-        if ($Result.before.channel -eq 'Volume:GVLK' -and $Result.before.partialKey -ne '' -and $key.EndsWith($Result.before.partialKey)) {
-            $Result.key = 'kept-' + $source
-        } else {
-            $run = Invoke-Slmgr @('/ipk', $key)
-            if ($run.exit -ne 0 -or $run.code -ne '') {
-                $Result.key = 'failed-' + $source
-                Add-Diagnosis ('slmgr /ipk failed: ' + (Get-CodeDiagnosis $run.code))
-                $Result.status = 'error'
-                Write-Result 1
-            }
-            $Result.key = 'installed-' + $source
-        }
+        $Result.key = 'installed-' + $source
     }
 
     if ($ConfigureFirewall -eq 'true' -and $KmsAddresses -ne '') {
@@ -298,10 +322,9 @@ try {
         $Result.status = if ($state.status -eq 1) { 'activated' } else { 'pending' }
     }
     $Result.after = $state
-    foreach ($entry in (Get-SppEventCodes)) {
-        $code = $entry.Split(':')[1]
-        if ($code -ne '' -and $code -ne '0x00000000' -and $Result.codes -notcontains $code) { $Result.codes += $code }
-    }
+    $Result.events = @(Get-SppEventCodes)
+    # Parenthesised: tree-sitter-powershell misreads a method call with an index in argument mode.
+    foreach ($entry in $Result.events) { Add-Code ($entry.Split(':')[1]) }
     foreach ($code in $Result.codes) {
         $text = Get-CodeDiagnosis $code
         if ($text -ne '') { Add-Diagnosis ("${code}: $text") }

@@ -1,2 +1,6 @@
 export { renderActivationScript, renderDetectionTable, MAX_COMMAND_LENGTH } from "./render";
 export type { ActivationScriptOptions, ActivationScriptParameter, RenderedActivationScript } from "./render";
+export { guestKeyAction } from "./decision";
+export type { GuestLicenseState, GivenKey, KeyAction } from "./decision";
+export { parseActivationResult, RESULT_MARKER } from "./result";
+export type { ActivationResult, GuestLicence } from "./result";

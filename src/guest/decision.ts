@@ -1,0 +1,56 @@
+import { windowsServerReleases } from "../kms";
+
+/** What the guest script reads before it chooses a key. */
+export interface GuestLicenseState {
+    /** `Win32_OperatingSystem.BuildNumber`. */
+    build: number;
+    /** The edition the script derives from `EditionID` and `OperatingSystemSKU`: a `ServerEdition`, `MultiSession`, `Client` or `Unknown`. */
+    edition: string;
+    /** `SoftwareLicensingProduct.ProductKeyChannel` of the installed key, such as `Volume:GVLK` or `Retail`. */
+    channel: string;
+    /** Last five characters of the installed key. */
+    partialKey: string;
+}
+
+/** The key the guest was given: by the user (`explicit`), from the image SKU (`imageSku`), or none (detect it). */
+export interface GivenKey {
+    /** The key, when one was given. */
+    key?: string;
+    /** `explicit` or `imageSku`, when a key was given. */
+    source?: string;
+}
+
+/** What the guest does about the product key, and which key it installs. */
+export interface KeyAction {
+    /** `install-<source>`, `kept-<source>`, `skipped-multisession`, `skipped-client` or `unknown-edition`. */
+    action: string;
+    /** The key `/ipk` installs; only with `install-*`. */
+    key?: string;
+}
+
+/**
+ * The guest script's key decision (`Select-KeyAction` in activate.ps1), as data the plan and the tests can use.
+ * Explicit or image-SKU key beats detection; a multi-session edition is never re-keyed (it cannot be undone);
+ * a client edition only with an explicit key; an installed KMS client key that matches is kept.
+ */
+export function guestKeyAction(state: GuestLicenseState, given: GivenKey = {}): KeyAction {
+    if (state.edition === "MultiSession") {
+        return { action: "skipped-multisession" };
+    }
+    if (state.edition === "Client" && given.source !== "explicit") {
+        return { action: "skipped-client" };
+    }
+    let key = given.key;
+    let source = given.source;
+    if (key === undefined || key === "") {
+        source = "detected";
+        key = windowsServerReleases.find((r) => r.build === state.build)?.keys[state.edition as keyof typeof windowsServerReleases[number]["keys"]];
+        if (key === undefined) {
+            return { action: "unknown-edition" };
+        }
+    }
+    if (state.channel === "Volume:GVLK" && state.partialKey !== "" && key.endsWith(state.partialKey)) {
+        return { action: `kept-${source}` };
+    }
+    return { action: `install-${source}`, key };
+}
