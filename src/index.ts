@@ -1,4 +1,4 @@
-export { AzureCloud, KmsHostForm, ActivationMechanism, ExplicitOutbound } from "./types";
+export { AzureCloud, KmsHostForm, ActivationMechanism, ExplicitOutbound, PrivateSubnetCheck } from "./types";
 export type { CustomKmsServer } from "./types";
 export { kmsEndpoint, kmsClientKeyForSku, windowsServerReleases, ServerEdition, KMS_PORT } from "./kms";
 export type { KmsEndpointInfo, WindowsServerRelease } from "./kms";

@@ -41,3 +41,13 @@ export interface CustomKmsServer {
     /** CIDR prefixes of the KMS host(s): the destination of the NSG rule and the guest firewall rule. */
     addressPrefixes: string[];
 }
+
+/** What to do when a VM's subnet is private (`defaultOutboundAccess: false`) and has no NAT gateway. */
+export enum PrivateSubnetCheck {
+    /** Log a warning once per subnet (default): preview and update go on. */
+    Warn = "Warn",
+    /** Fail the deployment: for teams that want it strict. */
+    Error = "Error",
+    /** Do not read the subnet. */
+    Off = "Off",
+}

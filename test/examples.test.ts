@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Harness, isSecretValue, mockPulumi } from "./harness";
+import { Harness, isSecretValue, mockPulumi, subnetWithNatGateway } from "./harness";
 
 let h: Harness;
 
 beforeAll(async () => {
     h = await mockPulumi();
+    h.defaultInvoke = subnetWithNatGateway;
+    h.reset();
     pulumi.runtime.setConfig("project:adminPassword", "Correct-Horse-7-Battery");
 });
 

@@ -21,6 +21,8 @@ export class Harness {
     readonly registrations: Registration[] = [];
     readonly componentOutputs = new Map<string, unknown>();
     readonly invokes: { token: string; inputs: Record<string, unknown> }[] = [];
+    /** What `reset` restores `invokeMock` to: by default nothing is mocked, so every invoke throws. */
+    defaultInvoke: InvokeMock = () => undefined;
     invokeMock: InvokeMock = () => undefined;
 
     /** Waits until every registration the program started has reached the mock engine. */
@@ -34,7 +36,7 @@ export class Harness {
         this.registrations.length = 0;
         this.componentOutputs.clear();
         this.invokes.length = 0;
-        this.invokeMock = () => undefined;
+        this.invokeMock = this.defaultInvoke;
     }
 
     custom(): Registration[] {
@@ -184,11 +186,24 @@ export interface MockedPackage {
     m: typeof import("../src");
 }
 
-/** Sets up mocks before the file's tests and clears the record before each test. */
-export function mockedPackage(): MockedPackage {
+/** A subnet as `network.getSubnet` returns it: private, with a NAT gateway, so VMs in it can activate. */
+export const subnetWithNatGateway: InvokeMock = (token, inputs) =>
+    token === "azure-native:network:getSubnet"
+        ? {
+              name: inputs.subnetName,
+              defaultOutboundAccess: false,
+              natGateway: { id: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/natGateways/nat` },
+          }
+        : undefined;
+
+/** Sets up mocks before the file's tests and clears the record before each test. `invoke` answers invokes. */
+export function mockedPackage(invoke?: InvokeMock): MockedPackage {
     const ctx = {} as MockedPackage;
     beforeAll(async () => {
         ctx.h = await mockPulumi();
+        if (invoke) {
+            ctx.h.defaultInvoke = invoke;
+        }
         ctx.m = await import("../src");
     });
     beforeEach(() => ctx.h.reset());

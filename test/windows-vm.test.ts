@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { mockedPackage, secretValue, plainStrings, SUBSCRIPTION, valueOf } from "./harness";
+import { mockedPackage, subnetWithNatGateway, secretValue, plainStrings, SUBSCRIPTION, valueOf } from "./harness";
 
-const t = mockedPackage();
+const t = mockedPackage(subnetWithNatGateway);
 
 const C = "azure-native:compute:";
 const N = "azure-native:network:";

@@ -1,8 +1,9 @@
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import { kmsEndpoint, KMS_PORT } from "../kms";
-import { AzureCloud, CustomKmsServer } from "../types";
+import { AzureCloud, CustomKmsServer, PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
+import { checkSubnetOutbound } from "./subnetOutbound";
 
 /** Arguments of `KmsEgressRules`. */
 export interface KmsEgressRulesArgs {
@@ -22,6 +23,10 @@ export interface KmsEgressRulesArgs {
     securityRulePriority?: pulumi.Input<number>;
     /** Source of the NSG rule. Default `VirtualNetwork` (the service tag). */
     sourceAddressPrefix?: pulumi.Input<string>;
+    /** A subnet these rules serve: it is read, and a private one without a NAT gateway is reported (see `privateSubnetCheck`). */
+    subnetId?: pulumi.Input<string>;
+    /** With `subnetId`: warn (default), fail, or skip when the subnet is private and has no NAT gateway. */
+    privateSubnetCheck?: PrivateSubnetCheck;
 }
 
 /** Default NSG rule priority: the highest Azure allows, so the allow wins over the user's outbound denies. */
@@ -70,14 +75,27 @@ export class KmsEgressRules extends pulumi.ComponentResource {
                     "routeTableName, networkSecurityGroupName: neither is set, so there is nothing to add; set one or both",
                 );
             }
+            validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
         });
         const resourceGroupName = validate.checkedInput(context, "resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
         const destination = kmsDestination(args);
+        // In strict mode a private subnet without a way out fails the routes and the rule, with the reason.
+        const childOpts: pulumi.CustomResourceOptions = {
+            parent: this,
+            dependsOn:
+                args.subnetId === undefined
+                    ? undefined
+                    : checkSubnetOutbound(
+                          validate.checkedInput(context, "subnetId", args.subnetId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Network/virtualNetworks")),
+                          args.privateSubnetCheck ?? PrivateSubnetCheck.Warn,
+                          this,
+                      ),
+        };
 
         const routes =
             args.routeTableName === undefined
                 ? []
-                : this.addRoutes(name, resourceGroupName, validate.checkedInput(context, "routeTableName", args.routeTableName, validate.azureName), destination.routedIps);
+                : this.addRoutes(name, resourceGroupName, validate.checkedInput(context, "routeTableName", args.routeTableName, validate.azureName), destination.routedIps, childOpts);
         const rule =
             args.networkSecurityGroupName === undefined
                 ? undefined
@@ -97,7 +115,7 @@ export class KmsEgressRules extends pulumi.ComponentResource {
                           destinationAddressPrefixes: destination.allowedPrefixes,
                           destinationPortRange: String(destination.port),
                       },
-                      { parent: this },
+                      childOpts,
                   );
 
         this.routeIds = pulumi.all(routes.map((r) => r.id));
@@ -112,7 +130,13 @@ export class KmsEgressRules extends pulumi.ComponentResource {
         });
     }
 
-    private addRoutes(name: string, resourceGroupName: pulumi.Input<string>, routeTableName: pulumi.Input<string>, ips: string[]): network.Route[] {
+    private addRoutes(
+        name: string,
+        resourceGroupName: pulumi.Input<string>,
+        routeTableName: pulumi.Input<string>,
+        ips: string[],
+        opts: pulumi.CustomResourceOptions,
+    ): network.Route[] {
         return ips.map((ip) => {
             const suffix = ip.replace(/\./g, "-");
             return new network.Route(
@@ -124,7 +148,7 @@ export class KmsEgressRules extends pulumi.ComponentResource {
                     addressPrefix: `${ip}/32`,
                     nextHopType: network.RouteNextHopType.Internet,
                 },
-                { parent: this },
+                opts,
             );
         });
     }

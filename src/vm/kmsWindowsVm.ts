@@ -1,6 +1,8 @@
 import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
+import { checkSubnetOutbound } from "../network/subnetOutbound";
+import { PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
 import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
 
@@ -54,6 +56,8 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
     adminPassword?: pulumi.Input<string>;
     /** Tags for every resource the VM creates. */
     tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+    /** Warn (default), fail, or skip when `subnetId` is a private subnet without a NAT gateway (the VM could not activate). */
+    privateSubnetCheck?: PrivateSubnetCheck;
 }
 
 /** The image `KmsWindowsVm` uses when none is given. */
@@ -87,6 +91,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
         validate.inComponent(context.component, name, () => {
             checkImageChoice(args);
             checkActivationOptions(args);
+            validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
         });
         // Every plain value is checked before the first child exists, so a refusal leaves nothing half-built.
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
@@ -147,7 +152,8 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 // Boot diagnostics (managed storage) give the serial log and screenshot when activation or boot goes wrong.
                 diagnosticsProfile: { bootDiagnostics: { enabled: true } },
             },
-            { parent: this },
+            // In strict mode a VM that could not activate is not created; the check is a read, not a resource.
+            { parent: this, dependsOn: checkSubnetOutbound(subnetId, args.privateSubnetCheck ?? PrivateSubnetCheck.Warn, this) },
         );
 
         const activation = new KmsActivation(
