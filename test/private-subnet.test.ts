@@ -56,6 +56,15 @@ describe("private subnets without explicit outbound", () => {
         expect(warn).not.toHaveBeenCalled();
     });
 
+    test("an on-premises KMS is reached privately: the subnet is not read", async () => {
+        const customKmsServer = { host: "kms01.corp.contoso.com", addressPrefixes: ["10.50.0.10/32"] };
+        new t.m.KmsWindowsVm("vm-g", { resourceGroupName: "rg-spoke", subnetId: subnetId("spoke-vnet", "private-g"), customKmsServer, ...CREDENTIALS });
+        new t.m.KmsEgressRules("spoke-g", { resourceGroupName: "rg-spoke", networkSecurityGroupName: "nsg", subnetId: subnetId("spoke-vnet", "private-g"), customKmsServer });
+        await t.h.settle();
+        expect(t.h.invokes).toEqual([]);
+        expect(warn).not.toHaveBeenCalled();
+    });
+
     test("KmsEgressRules with subnetId: the same check for brownfield spokes", async () => {
         new t.m.KmsEgressRules("spoke-b", { resourceGroupName: "rg-spoke", routeTableName: "rt", networkSecurityGroupName: "nsg", subnetId: subnetId("spoke-b-vnet", "private-b") });
         await t.h.settle();

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { kmsEndpoint, KMS_PORT } from "../kms";
 import { AzureCloud, CustomKmsServer, PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
-import { checkSubnetOutbound } from "./subnetOutbound";
+import { checkSubnetOutbound, privateSubnetCheckMode } from "./subnetOutbound";
 
 /** Arguments of `KmsEgressRules`. */
 export interface KmsEgressRulesArgs {
@@ -87,7 +87,7 @@ export class KmsEgressRules extends pulumi.ComponentResource {
                     ? undefined
                     : checkSubnetOutbound(
                           validate.checkedInput(context, "subnetId", args.subnetId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Network/virtualNetworks")),
-                          args.privateSubnetCheck ?? PrivateSubnetCheck.Warn,
+                          privateSubnetCheckMode(args),
                           this,
                       ),
         };

@@ -1,6 +1,6 @@
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
-import { PrivateSubnetCheck } from "../types";
+import { CustomKmsServer, PrivateSubnetCheck } from "../types";
 
 interface SubnetAddress {
     resourceGroupName: string;
@@ -25,6 +25,11 @@ export function privateSubnetMessage(subnet: SubnetAddress): string {
         "give the VM's NIC a public IP, add load-balancer outbound rules, or send 0.0.0.0/0 to a hub firewall or NVA that SNATs " +
         "to a public IP and allows TCP 1688 with a network rule (then leave routeTableName out of KmsEgressRules)."
     );
+}
+
+/** The check a component runs: none for an on-premises KMS, which is reached privately and needs no public IP. */
+export function privateSubnetCheckMode(args: { customKmsServer?: CustomKmsServer; privateSubnetCheck?: PrivateSubnetCheck }): PrivateSubnetCheck {
+    return args.customKmsServer ? PrivateSubnetCheck.Off : (args.privateSubnetCheck ?? PrivateSubnetCheck.Warn);
 }
 
 // One read and one warning per subnet per program, however many VMs or rule sets point at it.

@@ -1,7 +1,7 @@
 import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
-import { checkSubnetOutbound } from "../network/subnetOutbound";
+import { checkSubnetOutbound, privateSubnetCheckMode } from "../network/subnetOutbound";
 import { PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
 import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
@@ -153,7 +153,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 diagnosticsProfile: { bootDiagnostics: { enabled: true } },
             },
             // In strict mode a VM that could not activate is not created; the check is a read, not a resource.
-            { parent: this, dependsOn: checkSubnetOutbound(subnetId, args.privateSubnetCheck ?? PrivateSubnetCheck.Warn, this) },
+            { parent: this, dependsOn: checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this) },
         );
 
         const activation = new KmsActivation(
