@@ -87,7 +87,7 @@ function providerPath(type: string, name: string, inputs: Record<string, unknown
 // The Azure name a resource gets: its explicit name input when it has one, else the Pulumi name.
 const NAME_INPUTS = ["vmName", "routeName", "securityRuleName", "vmExtensionName", "runCommandName", "subnetName"];
 
-export async function mockPulumi(): Promise<Harness> {
+export async function mockPulumi(project = "project", stack = "stack"): Promise<Harness> {
     const harness = new Harness();
     await pulumi.runtime.setMocks(
         {
@@ -113,8 +113,8 @@ export async function mockPulumi(): Promise<Harness> {
                 return result;
             },
         },
-        "project",
-        "stack",
+        project,
+        stack,
         false,
     );
     const settings = require("@pulumi/pulumi/runtime/settings");

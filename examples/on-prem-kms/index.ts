@@ -1,0 +1,54 @@
+// A KMS host on-premises, reached over VPN or ExpressRoute through a hub: no Internet routes, no public egress
+// for activation; the NSG and the guest firewall allow the on-premises KMS only.
+import * as network from "@pulumi/azure-native/network";
+import * as resources from "@pulumi/azure-native/resources";
+import * as pulumi from "@pulumi/pulumi";
+import { ExplicitOutbound, KmsNetwork, KmsWindowsVm } from "../../src";
+
+const config = new pulumi.Config();
+const location = config.get("location") ?? "westeurope";
+const kmsHost = config.require("kmsHost");
+const kmsPort = config.getNumber("kmsPort") ?? 1688;
+const kmsAddressPrefixes = config.requireObject<string[]>("kmsAddressPrefixes");
+const dnsServers = config.getObject<string[]>("dnsServers");
+// The hub with the VPN or ExpressRoute gateway; without it the spoke cannot reach on-premises.
+const hubVirtualNetworkId = config.get("hubVirtualNetworkId");
+const adminPassword = config.requireSecret("adminPassword");
+
+const group = new resources.ResourceGroup("onprem-kms", { location });
+const customKmsServer = { host: kmsHost, port: kmsPort, addressPrefixes: kmsAddressPrefixes };
+
+const spoke = new KmsNetwork("spoke", {
+    resourceGroupName: group.name,
+    location,
+    addressPrefixes: ["10.30.0.0/16"],
+    subnetAddressPrefix: "10.30.1.0/24",
+    dnsServers,
+    customKmsServer,
+    // KMS is on-premises: the hub's gateway is the way out, so no NAT gateway here.
+    outbound: ExplicitOutbound.None,
+});
+
+if (hubVirtualNetworkId) {
+    new network.VirtualNetworkPeering("spoke-to-hub", {
+        resourceGroupName: group.name,
+        virtualNetworkName: spoke.virtualNetworkName,
+        remoteVirtualNetwork: { id: hubVirtualNetworkId },
+        allowVirtualNetworkAccess: true,
+        allowForwardedTraffic: true,
+        useRemoteGateways: true,
+    });
+}
+
+const vm = new KmsWindowsVm("app-01", {
+    resourceGroupName: group.name,
+    location,
+    subnetId: spoke.subnetId,
+    adminUsername: config.get("adminUsername") ?? "kmsadmin",
+    adminPassword,
+    customKmsServer,
+    activationWaitsFor: spoke.egressRuleIds,
+});
+
+export const subnetId = spoke.subnetId;
+export const kmsEndpoint = vm.kmsEndpoint;

@@ -1,0 +1,28 @@
+import { runExample } from "../../scripts/examples";
+import { secretValue } from "../harness";
+
+test("on-prem-kms: no Internet routes, no NAT gateway, the rule and the guest point at the on-premises KMS", async () => {
+    const { harness: h } = await runExample("on-prem-kms");
+    expect(h.summary((r) => r.custom)).toEqual([
+        "azure-native:compute:VirtualMachine app-01-vm",
+        "azure-native:compute:VirtualMachineExtension app-01-activation-extension",
+        "azure-native:network:NetworkInterface app-01-nic",
+        "azure-native:network:NetworkSecurityGroup spoke-nsg",
+        "azure-native:network:RouteTable spoke-routes",
+        "azure-native:network:SecurityRule spoke-kms-rule",
+        "azure-native:network:Subnet spoke-subnet",
+        "azure-native:network:VirtualNetwork spoke-vnet",
+        "azure-native:network:VirtualNetworkPeering spoke-to-hub",
+        "azure-native:resources:ResourceGroup onprem-kms",
+    ]);
+    expect(h.one("azure-native:network:SecurityRule").inputs).toMatchObject({
+        destinationAddressPrefixes: ["10.50.0.10/32", "10.50.0.11/32"],
+        destinationPortRange: "1688",
+    });
+    expect(h.one("azure-native:network:VirtualNetworkPeering").inputs).toMatchObject({ useRemoteGateways: true });
+    const command = secretValue(h.one("azure-native:compute:VirtualMachineExtension").inputs.protectedSettings).commandToExecute;
+    expect(command).toContain("KmsHost='kms01.corp.contoso.com'");
+    expect(command).toContain("KmsAddresses='10.50.0.10/32,10.50.0.11/32'");
+    // An on-premises KMS is reached privately: the private subnet without NAT is not a problem, so it is not read.
+    expect(h.invokes).toEqual([]);
+});
