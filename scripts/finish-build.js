@@ -3,6 +3,10 @@ const fs = require("fs");
 const path = require("path");
 
 const root = path.join(__dirname, "..");
+
+function exportsTarget(subpath) {
+    return require(path.join(root, "package.json")).exports[subpath].default;
+}
 fs.copyFileSync(path.join(root, "src", "guest", "activate.ps1"), path.join(root, "dist", "guest", "activate.ps1"));
 
 // Through package.json "main", as `require("azure-kms-activation")` resolves it.
@@ -21,5 +25,11 @@ if (!fs.existsSync(path.join(root, "dist", "index.d.ts"))) {
     console.error("dist/index.d.ts is missing");
     process.exit(1);
 }
+// The policy subpath (azure-kms-activation/policy), as package.json "exports" maps it.
+const policy = require(path.join(root, exportsTarget("./policy")));
+if (!Array.isArray(policy.kmsActivationPolicies) || policy.kmsActivationPolicies.length !== 5) {
+    console.error("dist/policy does not export the five kmsActivationPolicies");
+    process.exit(1);
+}
 const rendered = pkg.renderActivationScript({});
-console.log(`dist: ${surface.length} public exports present, declarations emitted, guest script ${rendered.script.length} characters`);
+console.log(`dist: ${surface.length} public exports and ${policy.kmsActivationPolicies.length} policies present, declarations emitted, guest script ${rendered.script.length} characters`);
