@@ -132,6 +132,14 @@ export function hostName(field: string, value: string): void {
     }
 }
 
+// A service tag (VirtualNetwork, AzureCloud.WestEurope), '*', an IPv4 address or CIDR prefix.
+export function addressPrefixOrTag(field: string, value: string): void {
+    const ok = typeof value === "string" && (value === "*" || /^[A-Za-z][A-Za-z0-9]{1,79}(?:\.[A-Za-z0-9]{1,40})?$/.test(value) || IPV4.test(value));
+    if (!ok) {
+        cidr(field, value);
+    }
+}
+
 export function port(field: string, value: number): void {
     if (!Number.isInteger(value) || value < 1 || value > 65535) {
         fail(field, `${shown(value)} is not a TCP port`, "give a whole number from 1 to 65535 (KMS uses 1688)");
@@ -240,10 +248,21 @@ export function adminPassword(field: string, value: string): void {
     }
 }
 
+const ID_SEGMENT = "[A-Za-z0-9][A-Za-z0-9._()-]*";
+
+// A full Azure resource ID of the given provider type, every segment in a plain form.
 export function resourceId(field: string, value: string, providerType: string): void {
-    const re = new RegExp(`^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/${providerType.replace(/\./g, "\\.")}/[^/]+`, "i");
-    if (typeof value !== "string" || !re.test(value)) {
+    const type = providerType.replace(/\./g, "\\.");
+    const re = new RegExp(`^/subscriptions/${ID_SEGMENT}/resourceGroups/${ID_SEGMENT}/providers/${type}(?:/${ID_SEGMENT})+$`, "i");
+    if (typeof value !== "string" || value.length > 1024 || !re.test(value)) {
         fail(field, `${shown(value)} is not a ${providerType} resource ID`, `give the full ID: /subscriptions/<id>/resourceGroups/<group>/providers/${providerType}/<name>`);
+    }
+}
+
+export function subnetId(field: string, value: string): void {
+    const re = new RegExp(`^/subscriptions/${ID_SEGMENT}/resourceGroups/${ID_SEGMENT}/providers/Microsoft\\.Network/virtualNetworks/${ID_SEGMENT}/subnets/${ID_SEGMENT}$`, "i");
+    if (typeof value !== "string" || value.length > 1024 || !re.test(value)) {
+        fail(field, `${shown(value)} is not a subnet ID`, "give /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>");
     }
 }
 

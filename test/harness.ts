@@ -28,6 +28,10 @@ export function mockedPackage(invoke?: InvokeMock): MockedPackage {
         }
         ctx.m = await import("../src");
     });
-    beforeEach(() => ctx.h.reset());
+    beforeEach(async () => {
+        ctx.h.reset();
+        // Each test is its own program: a route table one test claimed is free in the next.
+        (await import("../src/network/ownership")).forgetEgressClaims();
+    });
     return ctx;
 }

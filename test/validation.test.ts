@@ -51,7 +51,7 @@ const refusals: [string, () => unknown, string][] = [
     ["two image sources", () => new m.KmsWindowsVm("w", { ...VM, image: { publisher: "p", offer: "o", sku: "s" }, customImageId: "x" }), 'KmsWindowsVm "w": image, customImageId: only one image source may be set'],
     ["credentials with a VHD", () => new m.KmsWindowsVm("w", { ...VM, vhd: { sourceUri: "https://a1b.blob.core.windows.net/v/x.vhd", storageAccountId: "x" } }), 'KmsWindowsVm "w": adminUsername, adminPassword: an imported VHD keeps its own accounts'],
     ["VHD URL", () => new m.KmsWindowsVm("w", { resourceGroupName: "rg", subnetId: SUBNET_ID, vhd: { sourceUri: "http://evil/x.vhd", storageAccountId: "/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a" } }), 'KmsWindowsVm "w": vhd.sourceUri: "http://evil/x.vhd" is not a page-blob VHD URL'],
-    ["subnet ID", () => new m.KmsWindowsVm("w", { ...VM, subnetId: "vms" }), 'KmsWindowsVm "w": subnetId: "vms" is not a Microsoft.Network/virtualNetworks resource ID'],
+    ["subnet ID", () => new m.KmsWindowsVm("w", { ...VM, subnetId: "vms" }), 'KmsWindowsVm "w": subnetId: "vms" is not a subnet ID; give /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>'],
     ["VM size", () => new m.KmsWindowsVm("w", { ...VM, vmSize: "D2s_v5" }), 'KmsWindowsVm "w": vmSize: "D2s_v5" is not a VM size; give a size such as Standard_D2s_v5'],
     ["OS disk type", () => new m.KmsWindowsVm("w", { ...VM, osDiskType: "Ultra" }), 'KmsWindowsVm "w": osDiskType: "Ultra" is not an OS disk type'],
     ["location", () => new m.KmsWindowsVm("w", { ...VM, location: "west-europe;" }), 'KmsWindowsVm "w": location: "west-europe;" is not an Azure location'],

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { kmsEndpoint, KMS_PORT } from "../kms";
 import { AzureCloud, CustomKmsServer, PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
+import { claimEgressTarget } from "./ownership";
 import { checkSubnetOutbound, privateSubnetCheckMode } from "./subnetOutbound";
 
 /** Arguments of `KmsEgressRules`. */
@@ -46,6 +47,11 @@ export function kmsDestination(options: { cloud?: AzureCloud; kmsIpAddresses?: s
     return { routedIps: ips, allowedPrefixes: ips, port: KMS_PORT };
 }
 
+// One dependsOn value from several checks (each an empty resource list that fails when its check fails).
+function allOf(checks: pulumi.Output<pulumi.Resource[]>[]): pulumi.Output<pulumi.Resource[]> {
+    return pulumi.all(checks).apply((lists) => lists.flat());
+}
+
 /**
  * Adds the KMS egress to a route table and an NSG someone else owns: one standalone `Route` per KMS IP
  * (`<ip>/32`, next hop `Internet`, which beats a forced-tunnel 0.0.0.0/0) and one standalone outbound
@@ -77,45 +83,49 @@ export class KmsEgressRules extends pulumi.ComponentResource {
             }
             validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
         });
-        const resourceGroupName = validate.checkedInput(context, "resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+        const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
+            validate.checkedInput(context, field, value, check);
+        const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+        const routeTableName = args.routeTableName === undefined ? undefined : checked("routeTableName", args.routeTableName, validate.azureName);
+        const nsgName = args.networkSecurityGroupName === undefined ? undefined : checked("networkSecurityGroupName", args.networkSecurityGroupName, validate.azureName);
+        const priority = checked("securityRulePriority", args.securityRulePriority ?? DEFAULT_SECURITY_RULE_PRIORITY, validate.securityRulePriority);
+        const source = checked("sourceAddressPrefix", args.sourceAddressPrefix ?? "VirtualNetwork", validate.addressPrefixOrTag);
+        const subnetId = args.subnetId === undefined ? undefined : checked("subnetId", args.subnetId, validate.subnetId);
         const destination = kmsDestination(args);
-        // In strict mode a private subnet without a way out fails the routes and the rule, with the reason.
-        const childOpts: pulumi.CustomResourceOptions = {
-            parent: this,
-            dependsOn:
-                args.subnetId === undefined
-                    ? undefined
-                    : checkSubnetOutbound(
-                          validate.checkedInput(context, "subnetId", args.subnetId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Network/virtualNetworks")),
-                          privateSubnetCheckMode(args),
-                          this,
-                      ),
-        };
 
+        // Read-only checks the children wait for: in strict mode a private subnet without a way out fails them, and
+        // so does a second KmsEgressRules on the same table or NSG, each with the reason.
+        const subnetCheck = subnetId === undefined ? [] : [checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this)];
         const routes =
-            args.routeTableName === undefined
+            routeTableName === undefined || destination.routedIps.length === 0
                 ? []
-                : this.addRoutes(name, resourceGroupName, validate.checkedInput(context, "routeTableName", args.routeTableName, validate.azureName), destination.routedIps, childOpts);
+                : this.addRoutes(name, resourceGroupName, routeTableName, destination.routedIps, {
+                      parent: this,
+                      dependsOn: allOf([...subnetCheck, claimEgressTarget("route table", "routeTableName", args.resourceGroupName, args.routeTableName!, name)]),
+                  });
         const rule =
-            args.networkSecurityGroupName === undefined
+            nsgName === undefined
                 ? undefined
                 : new network.SecurityRule(
                       `${name}-rule`,
                       {
                           resourceGroupName,
-                          networkSecurityGroupName: validate.checkedInput(context, "networkSecurityGroupName", args.networkSecurityGroupName, validate.azureName),
+                          networkSecurityGroupName: nsgName,
                           securityRuleName: `allow-kms-tcp-${destination.port}-out`,
                           description: "Windows activation: outbound TCP to the KMS (azure-kms-activation)",
                           direction: network.SecurityRuleDirection.Outbound,
                           access: network.SecurityRuleAccess.Allow,
                           protocol: network.SecurityRuleProtocol.Tcp,
-                          priority: validate.checkedInput(context, "securityRulePriority", args.securityRulePriority ?? DEFAULT_SECURITY_RULE_PRIORITY, validate.securityRulePriority),
-                          sourceAddressPrefix: args.sourceAddressPrefix ?? "VirtualNetwork",
+                          priority,
+                          sourceAddressPrefix: source,
                           sourcePortRange: "*",
                           destinationAddressPrefixes: destination.allowedPrefixes,
                           destinationPortRange: String(destination.port),
                       },
-                      childOpts,
+                      {
+                          parent: this,
+                          dependsOn: allOf([...subnetCheck, claimEgressTarget("NSG", "networkSecurityGroupName", args.resourceGroupName, args.networkSecurityGroupName!, name)]),
+                      },
                   );
 
         this.routeIds = pulumi.all(routes.map((r) => r.id));

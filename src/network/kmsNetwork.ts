@@ -64,21 +64,28 @@ export class KmsNetwork extends pulumi.ComponentResource {
             validate.required("resourceGroupName", args.resourceGroupName);
             validate.enumValue("outbound", args.outbound, ExplicitOutbound);
         });
-        const resourceGroupName = validate.checkedInput(context, "resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
-        const location = args.location === undefined ? undefined : validate.checkedInput(context, "location", args.location, validate.location);
+        // Every plain value is checked before the first child exists, so a refusal leaves nothing half-built.
+        const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
+            validate.checkedInput(context, field, value, check);
+        const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+        const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
+        const addressPrefixes = checked("addressPrefixes", args.addressPrefixes ?? ["10.0.0.0/16"], validate.cidrList);
+        const subnetAddressPrefix = checked("subnetAddressPrefix", args.subnetAddressPrefix ?? "10.0.0.0/24", validate.cidr);
+        const dnsServers = args.dnsServers === undefined ? undefined : checked("dnsServers", args.dnsServers, validate.ipv4List);
+        validate.inComponent(context.component, name, () => {
+            validate.enumValue("cloud", args.cloud, AzureCloud);
+            validate.kmsIpAddresses("kmsIpAddresses", args.kmsIpAddresses);
+            validate.customKmsServer("customKmsServer", args.customKmsServer);
+            validate.ifPlain(args.securityRulePriority, (v) => validate.securityRulePriority("securityRulePriority", v));
+        });
         const common = { resourceGroupName, location, tags: args.tags };
 
         const vnet = new network.VirtualNetwork(
             `${name}-vnet`,
             {
                 ...common,
-                addressSpace: {
-                    addressPrefixes: validate.checkedInput(context, "addressPrefixes", args.addressPrefixes ?? ["10.0.0.0/16"], validate.cidrList),
-                },
-                dhcpOptions:
-                    args.dnsServers === undefined
-                        ? undefined
-                        : { dnsServers: validate.checkedInput(context, "dnsServers", args.dnsServers, validate.ipv4List) },
+                addressSpace: { addressPrefixes },
+                dhcpOptions: dnsServers === undefined ? undefined : { dnsServers },
             },
             { parent: this },
         );
@@ -91,7 +98,7 @@ export class KmsNetwork extends pulumi.ComponentResource {
             {
                 resourceGroupName,
                 virtualNetworkName: vnet.name,
-                addressPrefix: validate.checkedInput(context, "subnetAddressPrefix", args.subnetAddressPrefix ?? "10.0.0.0/24", validate.cidr),
+                addressPrefix: subnetAddressPrefix,
                 routeTable: { id: routeTable.id },
                 networkSecurityGroup: { id: nsg.id },
                 natGateway: natGateway ? { id: natGateway.id } : undefined,
