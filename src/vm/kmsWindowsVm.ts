@@ -99,7 +99,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
         const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
         const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
         const vmName = checked("vmName", args.vmName ?? name, (f, v: string) => validate.azureName(f, v, 64));
-        const subnetId = checked("subnetId", args.subnetId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Network/virtualNetworks"));
+        const subnetId = checked("subnetId", args.subnetId, validate.subnetId);
         const vmSize = checked("vmSize", args.vmSize ?? "Standard_D2s_v5", validate.vmSize);
         const osDiskType = checked("osDiskType", args.osDiskType ?? "StandardSSD_LRS", checkDiskType);
         const customImageId = args.customImageId === undefined ? undefined : checked("customImageId", args.customImageId, checkImageId);
