@@ -6,10 +6,11 @@ import { Harness, mockPulumi } from "./mock-engine";
 
 export const EXAMPLES_DIR = path.join(__dirname, "..", "examples");
 
-/** Example programs: folders with a Pulumi.yaml and an index.ts (the policy pack is not a program). */
+/** TypeScript example programs: folders with a Pulumi.yaml and an index.ts (not the policy pack, not the YAML program). */
 export function listExamples(): string[] {
+    const has = (dir: string, file: string) => existsSync(path.join(EXAMPLES_DIR, dir, file));
     return readdirSync(EXAMPLES_DIR, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && existsSync(path.join(EXAMPLES_DIR, d.name, "Pulumi.yaml")))
+        .filter((d) => d.isDirectory() && has(d.name, "Pulumi.yaml") && has(d.name, "index.ts"))
         .map((d) => d.name)
         .sort();
 }
