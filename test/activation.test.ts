@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { mockedPackage, secretValue, plainStrings, valueOf } from "./harness";
+import { guestArguments, mockedPackage, plainStrings, secretValue, valueOf } from "./harness";
 
 const t = mockedPackage();
 
@@ -56,10 +56,8 @@ describe("KmsActivation", () => {
             { name: "KmsPort", value: "1688" },
             { name: "KmsAddresses", value: "159.27.28.100,163.228.64.161,42.159.7.249" },
             { name: "KeySource", value: "explicit" },
-            { name: "DetectionTable", value: "" },
             { name: "ConfigureFirewall", value: "true" },
             { name: "FailOnActivationError", value: "false" },
-            { name: "RunTag", value: "" },
         ]);
         expect(secretValue(inputs.protectedParameters)).toEqual([{ name: "ProductKey", value: USER_KEY }]);
     });
@@ -73,7 +71,7 @@ describe("KmsActivation", () => {
         for (const outputs of t.h.componentOutputs.values()) {
             expect(JSON.stringify(outputs)).not.toContain(USER_KEY);
         }
-        expect(secretValue(t.h.one(CSE).inputs.protectedSettings).commandToExecute).toContain(USER_KEY);
+        expect(guestArguments(secretValue(t.h.one(CSE).inputs.protectedSettings).commandToExecute)).toContain(USER_KEY);
     });
 
     test("forceUpdateTag: same options, same tag; a rerun token or another host form re-runs; another key does not change the tag", async () => {
@@ -108,6 +106,6 @@ describe("KmsActivation", () => {
         await t.h.settle();
         expect(await valueOf(activation.kmsEndpoint)).toBe("20.118.99.224:1688");
         expect(await valueOf(activation.keySource)).toBe("imageSku");
-        expect(secretValue(t.h.one(CSE).inputs.protectedSettings).commandToExecute).toContain("ProductKey='WMDGN-G9PQG-XVVXX-R3X43-63DFG'");
+        expect(guestArguments(secretValue(t.h.one(CSE).inputs.protectedSettings).commandToExecute)).toContain("ProductKey='WMDGN-G9PQG-XVVXX-R3X43-63DFG'");
     });
 });

@@ -35,3 +35,17 @@ export function mockedPackage(invoke?: InvokeMock): MockedPackage {
     });
     return ctx;
 }
+
+/** The PowerShell a CustomScriptExtension command line inflates and runs: `$a=@{<arguments>}`, then the script. */
+export function inflateCommand(commandLine: string): string {
+    const payload = /FromBase64String\('([A-Za-z0-9+/=]+)'\)/.exec(commandLine);
+    if (!payload) {
+        throw new Error(`not an activation command line: ${commandLine.slice(0, 80)}`);
+    }
+    return require("zlib").gunzipSync(Buffer.from(payload[1], "base64")).toString("utf8");
+}
+
+/** The arguments (`$a=@{...}`) inside a CustomScriptExtension command line. */
+export function guestArguments(commandLine: string): string {
+    return /^\$a=@\{([^}\n]*)\}\n/.exec(inflateCommand(commandLine))![1];
+}

@@ -33,8 +33,10 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0
 
 # Every wait below is bounded; the worst case is their sum (see test/guest-script.test.ts).
-$SlmgrTimeoutSeconds = 20
+$SlmgrTimeoutSeconds = 17
 $NetshTimeoutSeconds = 10
+# How long a timed-out process may take to die after Kill.
+$KillGraceSeconds = 5
 $DnsTimeoutMilliseconds = 3000
 $ProbeTimeoutMilliseconds = 3000
 $AtoAttempts = 3
@@ -171,8 +173,10 @@ function Invoke-Bounded([string]$FilePath, [string[]]$Arguments, [int]$TimeoutSe
         # Touching Handle keeps ExitCode readable after WaitForExit (a known Start-Process quirk).
         $null = $process.Handle
         if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
-            $process.Kill()
-            return [ordered]@{ exit = -1; text = "timed out after $TimeoutSeconds s"; code = '0x800705B4' }
+            # Kill throws when the process ended in between; either way it is gone or going.
+            try { $process.Kill(); $null = $process.WaitForExit($KillGraceSeconds * 1000) } catch { }
+            # No error code: a timed-out /ipk or /skms never talked to KMS, and /ato's real code comes from the events.
+            return [ordered]@{ exit = -1; text = "timed out after $TimeoutSeconds s"; code = '' }
         }
         $text = [string](Get-Content -Path $outFile -Raw -ErrorAction SilentlyContinue)
         $code = ''
@@ -207,6 +211,7 @@ function Test-KmsPort {
         }
         try {
             $address = @([Net.Dns]::EndGetHostAddresses($lookup) | Where-Object { $_.AddressFamily -eq 'InterNetwork' })[0]
+            if ($null -eq $address) { throw 'no IPv4 address' }
             $probe.dns = 'ok'
         } catch {
             $probe.dns = 'failed'
@@ -243,6 +248,13 @@ function Get-SppEventCodes {
     return $summary
 }
 
+# The plain cause of a failed slmgr call: its code's meaning, else what slmgr said.
+function Get-FailureReason($Run) {
+    $why = Get-CodeDiagnosis $Run.code
+    if ($why -eq '') { $why = Hide-Key $Run.text }
+    return $why
+}
+
 function Get-CodeDiagnosis([string]$Code) {
     switch ($Code) {
         '0xC004F074' { 'no KMS host answered: check the /32 Internet routes, the NSG allow for TCP 1688, and any firewall or NVA on the path (it needs a network rule, not an application rule)' }
@@ -272,7 +284,7 @@ try {
         $run = Invoke-Slmgr @('/ipk', $choice.key)
         if ($run.exit -ne 0 -or $run.code -ne '') {
             $Result.key = 'failed-' + $source
-            Add-Diagnosis ('slmgr /ipk failed: ' + (Get-CodeDiagnosis $run.code))
+            Add-Diagnosis ('slmgr /ipk failed: ' + (Get-FailureReason $run))
             $Result.status = 'error'
             Write-Result 1
         }
@@ -294,18 +306,18 @@ try {
 
     $run = Invoke-Slmgr @('/skms', ('{0}:{1}' -f $KmsHost, $KmsPort))
     if ($run.exit -ne 0 -or $run.code -ne '') {
-        Add-Diagnosis ('slmgr /skms failed: ' + (Get-CodeDiagnosis $run.code))
+        Add-Diagnosis ('slmgr /skms failed: ' + (Get-FailureReason $run))
         $Result.status = 'error'
         Write-Result 1
     }
 
     $Result.probe = Test-KmsPort
     if ($Result.probe.dns -in 'failed', 'timeout') {
-        Add-Diagnosis ("$KmsHost does not resolve: custom DNS servers that cannot resolve it; use kmsHostForm IpAddress or forward the zone")
+        Add-Diagnosis ('the KMS name does not resolve: custom DNS servers that cannot resolve it; use kmsHostForm IpAddress or forward the zone')
     } elseif ($Result.probe.tcp -ne 'open') {
-        Add-Diagnosis ("TCP $KmsPort to $($Result.probe.address) $($Result.probe.tcp): a forced tunnel (add the /32 Internet routes), " +
-            'an NSG or guest firewall deny, an NVA or Azure Firewall without a network rule for TCP 1688, ' +
-            'or a private subnet without explicit outbound (NAT gateway)')
+        # Short enough for the diagnosis cap with any port and probe result: the address is in probe.address.
+        Add-Diagnosis ("TCP $KmsPort $($Result.probe.tcp): forced tunnel (add /32 Internet routes), NSG or guest firewall deny, " +
+            'NVA or Azure Firewall without a network rule, or private subnet without explicit outbound (NAT gateway)')
     }
 
     $state = Get-LicenseState

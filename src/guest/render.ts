@@ -160,7 +160,7 @@ export function renderActivationScript(options: ActivationScriptOptions = {}): R
  */
 export function compactScript(script: string): string {
     return script
-        .replace(/^<#[\s\S]*?#>\s*/, "")
+        .replace(/^\uFEFF?<#[\s\S]*?#>\s*/, "")
         .split(/\r?\n/)
         .map((line) => line.trim())
         .filter((line) => line !== "" && !line.startsWith("#"))
@@ -176,22 +176,22 @@ function quote(value: string): string {
 }
 
 /**
- * `powershell -Command` that inflates the gzipped script and runs it with its arguments.
- * Only base64 and strict-form literals appear: nothing for cmd.exe or PowerShell to interpret.
+ * `powershell -Command` that inflates the gzipped script and its arguments and runs them. Only base64 appears on
+ * the command line: nothing for cmd.exe or PowerShell to interpret, and no key in the bootstrap, which PowerShell's
+ * script block logging records (it calls FromBase64String and MemoryStream "suspicious").
  */
 export function renderCommandLine(script: string, parameters: ActivationScriptParameter[]): string {
-    const payload = gzipSync(Buffer.from(compactScript(script), "utf8"), { level: 9 }).toString("base64");
     const args = parameters
         .filter((p) => p.value !== "")
         .map((p) => `${p.name}=${quote(p.value)}`)
         .join(";");
+    const invocation = `$a=@{${args}}\n& {\n${compactScript(script)}\n} @a\n`;
+    const payload = gzipSync(Buffer.from(invocation, "utf8"), { level: 9 }).toString("base64");
     const bootstrap = [
         "$ErrorActionPreference='Stop'",
         `$b=[Convert]::FromBase64String('${payload}')`,
         "$z=New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)),[IO.Compression.CompressionMode]::Decompress)",
-        "$s=[ScriptBlock]::Create((New-Object IO.StreamReader($z)).ReadToEnd())",
-        `$a=@{${args}}`,
-        "& $s @a",
+        "& ([ScriptBlock]::Create((New-Object IO.StreamReader($z)).ReadToEnd()))",
     ].join(";");
     return `powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command "${bootstrap}"`;
 }

@@ -125,7 +125,8 @@ export class KmsActivation extends pulumi.ComponentResource {
                           ...common,
                           runCommandName: ACTIVATION_RESOURCE_NAME,
                           source: { script: resolved.script },
-                          parameters: resolved.parameters,
+                          // Empty values are left out: the script's defaults are empty, and a bare "-Name" would not bind.
+                          parameters: resolved.parameters.apply((ps) => ps.filter((p) => p.value !== "")),
                           protectedParameters: keyParameters,
                           asyncExecution: false,
                           treatFailureAsDeploymentFailure: true,

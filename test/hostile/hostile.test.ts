@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fc from "fast-check";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { mockedPackage, plainStrings, SUBSCRIPTION } from "../harness";
+import { guestArguments, mockedPackage, plainStrings, SUBSCRIPTION } from "../harness";
 import { expectedPrefix, hostileCases } from "./cases";
 import * as validate from "../../src/validate";
 import { renderActivationScript } from "../../src/guest/render";
@@ -84,7 +84,7 @@ describe("property: what is accepted is in its strict form and reaches the guest
             return false;
         }
     };
-    const args = (commandLine: string) => /\$a=@\{([^}]*)\}/.exec(commandLine)![1];
+    const args = guestArguments;
 
     test("hosts", () => {
         fc.assert(
