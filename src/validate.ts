@@ -43,11 +43,12 @@ export function checkedInput<T>(
     field: string,
     value: pulumi.Input<T>,
     check: (field: string, value: T) => void,
-): pulumi.Output<T> {
+): pulumi.Input<T> {
     const run = (v: T) => inComponent(context.component, context.name, () => check(field, v));
     if (!pulumi.Output.isInstance(value) && !(value instanceof Promise)) {
         run(value as T);
-        return pulumi.output(value) as pulumi.Output<T>;
+        // Returned as it is: wrapping a plain value in an Output costs the SDK promises and changes nothing.
+        return value;
     }
     return pulumi.output(value).apply((v) => {
         run(v as T);

@@ -175,6 +175,9 @@ function quote(value: string): string {
     return `'${value}'`;
 }
 
+// A fleet's VMs mostly share one invocation: compress it once.
+const payloads = new Map<string, string>();
+
 /**
  * `powershell -Command` that inflates the gzipped script and its arguments and runs them. Only base64 appears on
  * the command line: nothing for cmd.exe or PowerShell to interpret, and no key in the bootstrap, which PowerShell's
@@ -186,7 +189,11 @@ export function renderCommandLine(script: string, parameters: ActivationScriptPa
         .map((p) => `${p.name}=${quote(p.value)}`)
         .join(";");
     const invocation = `$a=@{${args}}\n& {\n${compactScript(script)}\n} @a\n`;
-    const payload = gzipSync(Buffer.from(invocation, "utf8"), { level: 9 }).toString("base64");
+    let payload = payloads.get(invocation);
+    if (payload === undefined) {
+        payload = gzipSync(Buffer.from(invocation, "utf8"), { level: 9 }).toString("base64");
+        payloads.set(invocation, payload);
+    }
     const bootstrap = [
         "$ErrorActionPreference='Stop'",
         `$b=[Convert]::FromBase64String('${payload}')`,

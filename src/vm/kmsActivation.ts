@@ -1,6 +1,6 @@
 import * as compute from "@pulumi/azure-native/compute";
 import * as pulumi from "@pulumi/pulumi";
-import { ActivationScriptOptions, activationKeyParameters, renderCommandLine, resolveActivation } from "../guest/render";
+import { ActivationScriptOptions, activationKeyParameters, renderCommandLine, ResolvedActivation, resolveActivation } from "../guest/render";
 import { ActivationMechanism, AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
 import * as validate from "../validate";
 
@@ -40,6 +40,19 @@ export interface KmsActivationArgs extends KmsActivationOptions {
     location?: pulumi.Input<string>;
     /** Tags for the extension or run command. */
     tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+}
+
+type Resolved<T> = T extends pulumi.Input<infer U> ? U : never;
+
+/**
+ * `fn` of the values: computed now when every one is plain, else once they resolve. The plain path keeps a fleet's
+ * per-VM cost down (each Output costs the SDK dozens of promises); both give the same resource inputs.
+ */
+function mapInputs<T extends readonly unknown[], R>(values: T, fn: (resolved: { [K in keyof T]: Resolved<T[K]> }) => R): pulumi.Input<R> {
+    if (values.every((v) => !pulumi.Output.isInstance(v) && !(v instanceof Promise))) {
+        return fn(values as unknown as { [K in keyof T]: Resolved<T[K]> });
+    }
+    return pulumi.all(values as unknown as pulumi.Input<unknown>[]).apply((resolved) => fn(resolved as unknown as { [K in keyof T]: Resolved<T[K]> })) as pulumi.Output<R>;
 }
 
 /** Checks the activation options that are plain values now; `Output`s are checked when they resolve. */
@@ -92,28 +105,26 @@ export class KmsActivation extends pulumi.ComponentResource {
         const rerunToken = checked("rerunToken", args.rerunToken, validate.rerunToken);
 
         const hasProductKey = args.productKey !== undefined;
-        const productKey = hasProductKey ? pulumi.secret(checked("productKey", args.productKey as pulumi.Input<string>, validate.productKey)) : undefined;
-        // Everything but the key: not secret, so plans and state show what the guest will do.
-        const resolved = pulumi
-            .all([kmsHostForm, imageSku, args.configureGuestFirewall, args.failOnActivationError, rerunToken])
-            .apply(([kmsHostForm, imageSku, configureGuestFirewall, failOnActivationError, rerunToken]) => {
-                const options: ActivationScriptOptions = {
-                    cloud: args.cloud,
-                    customKmsServer: args.customKmsServer,
-                    kmsIpAddresses: args.kmsIpAddresses,
-                    kmsHostForm,
-                    imageSku,
-                    configureGuestFirewall,
-                    failOnActivationError,
-                    rerunToken,
-                };
-                return validate.inComponent(context.component, name, () => resolveActivation(options, hasProductKey));
-            });
-        const keyParameters = pulumi.secret(
-            pulumi.all([resolved, productKey]).apply(([r, key]) => activationKeyParameters(key ?? r.imageSkuKey)),
-        );
+        const productKey = hasProductKey ? checked("productKey", args.productKey as pulumi.Input<string>, validate.productKey) : undefined;
+        // Everything but the key: not secret, so plans and state show what the guest will do. Plain options (the
+        // usual case) are resolved at once, so a fleet of VMs builds no Output chain per VM.
+        const resolved = mapInputs([kmsHostForm, imageSku, args.configureGuestFirewall, args.failOnActivationError, rerunToken] as const, ([kmsHostForm, imageSku, configureGuestFirewall, failOnActivationError, rerunToken]) => {
+            const options: ActivationScriptOptions = {
+                cloud: args.cloud,
+                customKmsServer: args.customKmsServer,
+                kmsIpAddresses: args.kmsIpAddresses,
+                kmsHostForm,
+                imageSku,
+                configureGuestFirewall,
+                failOnActivationError,
+                rerunToken,
+            };
+            return validate.inComponent(context.component, name, () => resolveActivation(options, hasProductKey));
+        });
+        const keyParameters = mapInputs([resolved, productKey] as const, ([r, key]) => activationKeyParameters(key ?? r.imageSkuKey));
+        const field = <K extends keyof ResolvedActivation>(key: K) => mapInputs([resolved] as const, ([r]) => r[key]);
         // dependsOn takes Outputs: their resources (the egress rules) become dependencies, their values are ignored.
-        const waitFor = pulumi.output(args.activationWaitsFor ?? []).apply(() => [] as pulumi.Resource[]);
+        const waitFor = args.activationWaitsFor === undefined ? undefined : pulumi.output(args.activationWaitsFor).apply(() => [] as pulumi.Resource[]);
         const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: waitFor };
         const common = { resourceGroupName, vmName, location, tags: args.tags };
 
@@ -124,10 +135,10 @@ export class KmsActivation extends pulumi.ComponentResource {
                       {
                           ...common,
                           runCommandName: ACTIVATION_RESOURCE_NAME,
-                          source: { script: resolved.script },
+                          source: { script: field("script") },
                           // Empty values are left out: the script's defaults are empty, and a bare "-Name" would not bind.
-                          parameters: resolved.parameters.apply((ps) => ps.filter((p) => p.value !== "")),
-                          protectedParameters: keyParameters,
+                          parameters: mapInputs([resolved] as const, ([r]) => r.parameters.filter((p) => p.value !== "")),
+                          protectedParameters: pulumi.secret(keyParameters),
                           asyncExecution: false,
                           treatFailureAsDeploymentFailure: true,
                           timeoutInSeconds: RUN_COMMAND_TIMEOUT_SECONDS,
@@ -143,9 +154,9 @@ export class KmsActivation extends pulumi.ComponentResource {
                           type: "CustomScriptExtension",
                           typeHandlerVersion: "1.10",
                           autoUpgradeMinorVersion: true,
-                          forceUpdateTag: resolved.fingerprint,
+                          forceUpdateTag: field("fingerprint"),
                           protectedSettings: pulumi.secret(
-                              pulumi.all([resolved, keyParameters]).apply(([r, keys]) => ({
+                              mapInputs([resolved, keyParameters] as const, ([r, keys]) => ({
                                   commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]),
                               })),
                           ),
@@ -153,9 +164,9 @@ export class KmsActivation extends pulumi.ComponentResource {
                       childOpts,
                   );
 
-        this.kmsEndpoint = resolved.kmsEndpoint;
-        this.keySource = resolved.keySource;
-        this.scriptFingerprint = resolved.fingerprint;
+        this.kmsEndpoint = pulumi.output(field("kmsEndpoint"));
+        this.keySource = pulumi.output(field("keySource"));
+        this.scriptFingerprint = pulumi.output(field("fingerprint"));
         this.activationResourceId = activation.id;
         this.registerOutputs({
             kmsEndpoint: this.kmsEndpoint,

@@ -219,9 +219,11 @@ function windowsServerSku(args: KmsWindowsVmArgs): pulumi.Input<string> | undefi
         return undefined;
     }
     const image = args.image ?? DEFAULT_IMAGE;
-    return pulumi
-        .all([image.publisher, image.sku])
-        .apply(([publisher, sku]) => (publisher.toLowerCase() === "microsoftwindowsserver" ? sku : undefined)) as pulumi.Output<string>;
+    const skuOf = (publisher: string, sku: string) => (publisher.toLowerCase() === "microsoftwindowsserver" ? sku : undefined);
+    if (typeof image.publisher === "string" && typeof image.sku === "string") {
+        return skuOf(image.publisher, image.sku);
+    }
+    return pulumi.all([image.publisher, image.sku]).apply(([publisher, sku]) => skuOf(publisher, sku)) as pulumi.Output<string>;
 }
 
 function checkImageChoice(args: KmsWindowsVmArgs): void {
