@@ -2,7 +2,7 @@
 // credentials, no network, nothing deployed) and prints what `pulumi up` would create, like `pulumi preview`.
 import { ExampleRun, listTargets, runExample } from "./examples";
 import { Registration } from "./mock-engine";
-import { MAX_COMMAND_LENGTH } from "../src/guest/render";
+import { activationScript, MAX_COMMAND_LENGTH } from "../src/guest/render";
 
 const PACKAGE_TYPE = "azure-kms-activation:index:";
 
@@ -126,7 +126,7 @@ export function buildPlan(run: ExampleRun): Plan {
             kmsEndpoint: String(outputs.kmsEndpoint),
             keySource,
             keyAction: KEY_ACTIONS[keySource] ?? keySource,
-            scriptCharacters: require("../src/guest/render").activationScript().length,
+            scriptCharacters: activationScript().length,
             commandCharacters: command === undefined ? null : command.length,
         };
     });

@@ -80,7 +80,9 @@ describe("bad input is refused at construction, naming component, field and fix"
 describe("Input values are checked inside apply, with the same message", () => {
     const context = { component: "KmsWindowsVm", name: "w" };
     // An Output carries three promises (value, known, secret); a failed check rejects all three, so all are awaited.
-    const rejection = (output: pulumi.Output<unknown>) => {
+    // An Output or a Promise in gives an Output out.
+    const rejection = (checked: pulumi.Input<unknown>) => {
+        const output = checked as pulumi.Output<unknown>;
         const internals = output as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
         internals.isKnown.catch(() => undefined);
         internals.isSecret.catch(() => undefined);
@@ -97,11 +99,12 @@ describe("Input values are checked inside apply, with the same message", () => {
 
     test("a valid Output passes through unchanged and keeps its secretness", async () => {
         const checked = v.checkedInput(context, "adminPassword", pulumi.secret("Correct-Horse-7-Battery"), v.adminPassword);
-        expect(await pulumi.isSecret(checked)).toBe(true);
+        expect(await pulumi.isSecret(checked as pulumi.Output<string>)).toBe(true);
         await expect(rejection(checked)).resolves.toBe("Correct-Horse-7-Battery");
     });
 
-    test("a plain value is checked at once", () => {
+    test("a plain value is checked at once, and passed on as it is", () => {
         expect(() => v.checkedInput(context, "vmSize", "huge", v.vmSize)).toThrow('KmsWindowsVm "w": vmSize: "huge" is not a VM size');
+        expect(v.checkedInput(context, "vmSize", "Standard_D2s_v5", v.vmSize)).toBe("Standard_D2s_v5");
     });
 });
