@@ -13,6 +13,8 @@ export interface Registration {
     custom: boolean;
     inputs: Record<string, unknown>;
     dependencies: string[];
+    /** How many aliases the registration carried. */
+    aliases: number;
 }
 
 export type InvokeMock = (token: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
@@ -131,6 +133,7 @@ export async function mockPulumi(project = "project", stack = "stack"): Promise<
                     custom: req.getCustom(),
                     inputs: req.getObject()?.toJavaScript() ?? {},
                     dependencies: req.getDependenciesList(),
+                    aliases: req.getAliasesList().length,
                 });
             }
             callback(err, response);

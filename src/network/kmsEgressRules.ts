@@ -5,6 +5,7 @@ import { AzureCloud, CustomKmsServer, PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
 import { claimEgressTarget } from "./ownership";
 import { checkSubnetOutbound, privateSubnetCheckMode } from "./subnetOutbound";
+import { componentOptions } from "../versionAliases";
 
 /** Arguments of `KmsEgressRules`. */
 export interface KmsEgressRulesArgs {
@@ -69,7 +70,7 @@ export class KmsEgressRules extends pulumi.ComponentResource {
     public readonly kmsAddressPrefixes: pulumi.Output<string[]>;
 
     constructor(name: string, args: KmsEgressRulesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("azure-kms-activation:index:KmsEgressRules", name, {}, opts);
+        super("azure-kms-activation:index:KmsEgressRules", name, {}, componentOptions(opts));
         const context = { component: "KmsEgressRules", name };
         validate.inComponent(context.component, name, () => {
             validate.required("resourceGroupName", args.resourceGroupName);

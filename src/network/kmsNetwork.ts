@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AzureCloud, CustomKmsServer, ExplicitOutbound, KmsHostForm } from "../types";
 import * as validate from "../validate";
 import { KmsEgressRules } from "./kmsEgressRules";
+import { componentOptions } from "../versionAliases";
 
 /** Arguments of `KmsNetwork`. */
 export interface KmsNetworkArgs {
@@ -58,7 +59,7 @@ export class KmsNetwork extends pulumi.ComponentResource {
     public readonly egressRuleIds: pulumi.Output<string[]>;
 
     constructor(name: string, args: KmsNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("azure-kms-activation:index:KmsNetwork", name, {}, opts);
+        super("azure-kms-activation:index:KmsNetwork", name, {}, componentOptions(opts));
         const context = { component: "KmsNetwork", name };
         validate.inComponent(context.component, name, () => {
             validate.required("resourceGroupName", args.resourceGroupName);

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ActivationScriptOptions, activationKeyParameters, renderCommandLine, ResolvedActivation, resolveActivation } from "../guest/render";
 import { ActivationMechanism, AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
 import * as validate from "../validate";
+import { componentOptions } from "../versionAliases";
 
 /** Guest activation options shared by `KmsActivation` and `KmsWindowsVm`. */
 export interface KmsActivationOptions {
@@ -88,7 +89,7 @@ export class KmsActivation extends pulumi.ComponentResource {
     public readonly activationResourceId: pulumi.Output<string>;
 
     constructor(name: string, args: KmsActivationArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("azure-kms-activation:index:KmsActivation", name, {}, opts);
+        super("azure-kms-activation:index:KmsActivation", name, {}, componentOptions(opts));
         const context = { component: "KmsActivation", name };
         validate.inComponent(context.component, name, () => {
             validate.required("resourceGroupName", args.resourceGroupName);

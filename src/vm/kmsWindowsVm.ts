@@ -5,6 +5,7 @@ import { checkSubnetOutbound, privateSubnetCheckMode } from "../network/subnetOu
 import { PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
 import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
+import { componentOptions } from "../versionAliases";
 
 /** A marketplace image. */
 export interface MarketplaceImage {
@@ -86,7 +87,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
     public readonly kmsEndpoint: pulumi.Output<string>;
 
     constructor(name: string, args: KmsWindowsVmArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("azure-kms-activation:index:KmsWindowsVm", name, {}, opts);
+        super("azure-kms-activation:index:KmsWindowsVm", name, {}, componentOptions(opts));
         const context = { component: "KmsWindowsVm", name };
         validate.inComponent(context.component, name, () => {
             checkImageChoice(args);
