@@ -67,7 +67,7 @@ function compile() {
 // Stopped at `timeoutS`, so the context can never push the run past five minutes.
 function timed(cmd, args, timeoutS) {
     const start = Date.now();
-    const r = spawnSync(cmd, args, { cwd: root, stdio: "ignore", timeout: Math.max(1, timeoutS) * 1000 });
+    const r = spawnSync(cmd, args, { cwd: root, stdio: "ignore", timeout: Math.round(Math.max(1, timeoutS) * 1000) });
     const s = (Date.now() - start) / 1000;
     if (r.error?.code === "ETIMEDOUT") return `> ${fmt(s, 0)} (stopped at the five-minute budget)`;
     return `${fmt(s, 1)}${r.status === 0 ? "" : " (exit code " + r.status + ")"}`;
