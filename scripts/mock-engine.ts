@@ -81,13 +81,33 @@ function providerPath(type: string, name: string, inputs: Record<string, unknown
             return `${base}/Microsoft.Network/routeTables/${String(inputs.routeTableName)}/routes/${name}`;
         case "SecurityRule":
             return `${base}/Microsoft.Network/networkSecurityGroups/${String(inputs.networkSecurityGroupName)}/securityRules/${name}`;
+        case "FirewallPolicy":
+            return `${base}/Microsoft.Network/firewallPolicies/${name}`;
+        case "FirewallPolicyRuleCollectionGroup":
+            return `${base}/Microsoft.Network/firewallPolicies/${String(inputs.firewallPolicyName)}/ruleCollectionGroups/${name}`;
+        case "VirtualNetworkPeering":
+            return `${base}/Microsoft.Network/virtualNetworks/${String(inputs.virtualNetworkName)}/virtualNetworkPeerings/${name}`;
         default:
             return `${base}/Microsoft.${module[0].toUpperCase()}${module.slice(1)}/${kind[0].toLowerCase()}${kind.slice(1)}s/${name}`;
     }
 }
 
 // The Azure name a resource gets: its explicit name input when it has one, else the Pulumi name.
-const NAME_INPUTS = ["vmName", "routeName", "securityRuleName", "vmExtensionName", "runCommandName", "subnetName"];
+const NAME_INPUTS = ["vmName", "routeName", "securityRuleName", "vmExtensionName", "runCommandName", "subnetName", "ruleCollectionGroupName"];
+
+// Azure gives a firewall the first address it does not reserve in its subnet (the fifth: .0 to .3 are Azure's). The
+// subnet is one the program declared; its prefix is read from that registration.
+function firewallPrivateIp(harness: Harness, subnetId: unknown): string | undefined {
+    const subnet = harness
+        .ofType("azure-native:network:Subnet")
+        .find((s) => typeof subnetId === "string" && subnetId.endsWith(`/virtualNetworks/${String(s.inputs.virtualNetworkName)}/subnets/${String(s.inputs.subnetName ?? s.name)}`));
+    const prefix = typeof subnet?.inputs.addressPrefix === "string" ? subnet.inputs.addressPrefix.split("/")[0] : undefined;
+    if (!prefix) {
+        return undefined;
+    }
+    const octets = prefix.split(".").map(Number);
+    return [...octets.slice(0, 3), octets[3] + 4].join(".");
+}
 
 export async function mockPulumi(project = "project", stack = "stack"): Promise<Harness> {
     const harness = new Harness();
@@ -100,6 +120,12 @@ export async function mockPulumi(project = "project", stack = "stack"): Promise<
                 const state: Record<string, unknown> = { ...inputs, name: azureName };
                 if (args.type === "azure-native:network:NetworkInterface") {
                     state.ipConfigurations = [{ ...(inputs.ipConfigurations as object[])[0], privateIPAddress: "10.0.0.4" }];
+                }
+                if (args.type === "azure-native:network:AzureFirewall") {
+                    const [first, ...rest] = (inputs.ipConfigurations as { subnet?: { id?: string } }[] | undefined) ?? [];
+                    if (first) {
+                        state.ipConfigurations = [{ ...first, privateIPAddress: firewallPrivateIp(harness, first.subnet?.id) }, ...rest];
+                    }
                 }
                 if (args.type === "azure-native:compute:VirtualMachine" && inputs.location === undefined) {
                     state.location = "westeurope";

@@ -34,6 +34,22 @@ export interface PlanSecurityRule {
     addedByPackage: boolean;
 }
 
+export interface PlanFirewallRule {
+    firewallPolicy: string;
+    ruleCollectionGroup: string;
+    groupPriority: number;
+    ruleCollection: string;
+    collectionPriority: number;
+    action: string;
+    name: string;
+    ruleType: string;
+    protocols: string[];
+    sources: string[];
+    destinations: string[];
+    ports: string[];
+    addedByPackage: boolean;
+}
+
 export interface PlanOutbound {
     subnet: string;
     natGateway: string | null;
@@ -57,6 +73,7 @@ export interface Plan {
     resources: PlanResource[];
     routes: PlanRoute[];
     securityRules: PlanSecurityRule[];
+    firewallRules: PlanFirewallRule[];
     outbound: PlanOutbound[];
     activations: PlanActivation[];
     unreadSubnets: string[];
@@ -109,6 +126,25 @@ export function buildPlan(run: ExampleRun): Plan {
         ports: String(r.inputs.destinationPortRange ?? (r.inputs.destinationPortRanges as string[] | undefined)?.join(",")),
         addedByPackage: withinPackage(h, r),
     }));
+    const firewallRules = h.ofType("azure-native:network:FirewallPolicyRuleCollectionGroup").flatMap((group) =>
+        ((group.inputs.ruleCollections as Record<string, any>[] | undefined) ?? []).flatMap((collection) =>
+            ((collection.rules as Record<string, any>[] | undefined) ?? []).map((rule) => ({
+                firewallPolicy: String(group.inputs.firewallPolicyName),
+                ruleCollectionGroup: String(group.inputs.ruleCollectionGroupName ?? group.name),
+                groupPriority: Number(group.inputs.priority),
+                ruleCollection: String(collection.name),
+                collectionPriority: Number(collection.priority),
+                action: String(collection.action?.type ?? ""),
+                name: String(rule.name),
+                ruleType: String(rule.ruleType),
+                protocols: (rule.ipProtocols ?? rule.protocols?.map((p: { protocolType: string; port?: number }) => `${p.protocolType}:${p.port}`) ?? []) as string[],
+                sources: (rule.sourceAddresses ?? []) as string[],
+                destinations: (rule.destinationAddresses ?? rule.targetFqdns ?? []) as string[],
+                ports: (rule.destinationPorts ?? []) as string[],
+                addedByPackage: withinPackage(h, group),
+            })),
+        ),
+    );
     const outbound = h.ofType("azure-native:network:Subnet").map((r) => ({
         subnet: r.name,
         natGateway: lastSegment((r.inputs.natGateway as { id?: string } | undefined)?.id),
@@ -138,6 +174,7 @@ export function buildPlan(run: ExampleRun): Plan {
         resources,
         routes,
         securityRules,
+        firewallRules,
         outbound,
         activations,
         unreadSubnets: run.unreadSubnets,
@@ -196,7 +233,18 @@ export function renderText(plan: Plan): string {
             );
         }
     }
-    if (packageRoutes.length === 0 && packageRules.length === 0) {
+    for (const group of [...new Set(plan.firewallRules.map((r) => `${r.firewallPolicy}\u0000${r.ruleCollectionGroup}`))]) {
+        const [policy, name] = group.split("\u0000");
+        const rules = plan.firewallRules.filter((r) => r.firewallPolicy === policy && r.ruleCollectionGroup === name);
+        lines.push(`    firewall policy ${policy}, rule collection group ${name} (priority ${rules[0].groupPriority}):`);
+        for (const r of rules) {
+            lines.push(
+                `        ${r.addedByPackage ? "+ KMS" : "  own"}  ${r.name.padEnd(28)}${r.ruleCollection} (priority ${r.collectionPriority}) ${r.action} ${r.ruleType} ${r.protocols.join(",")} ` +
+                    `${r.sources.join(", ")} -> ${r.destinations.join(", ")} port ${r.ports.join(",")}`,
+            );
+        }
+    }
+    if (packageRoutes.length === 0 && packageRules.length === 0 && !plan.firewallRules.some((r) => r.addedByPackage)) {
         lines.push("    (none)");
     }
     lines.push("", "Explicit outbound:");

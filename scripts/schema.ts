@@ -3,7 +3,7 @@
 import { writeFileSync } from "fs";
 import * as path from "path";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
-import { KmsActivation, KmsEgressRules, KmsNetwork, KmsWindowsVm } from "../src";
+import { KmsActivation, KmsEgressRules, KmsFirewallRules, KmsNetwork, KmsWindowsVm } from "../src";
 
 export const ROOT = path.join(__dirname, "..");
 export const SCHEMA_PATH = path.join(ROOT, "schema.json");
@@ -14,7 +14,7 @@ export function componentProvider(): ComponentProvider {
     return new ComponentProvider({
         name: PACKAGE_NAME,
         dirname: ROOT,
-        components: [KmsEgressRules, KmsNetwork, KmsActivation, KmsWindowsVm],
+        components: [KmsEgressRules, KmsFirewallRules, KmsNetwork, KmsActivation, KmsWindowsVm],
     } as ConstructorParameters<typeof ComponentProvider>[0]);
 }
 

@@ -2,8 +2,8 @@ export { AzureCloud, KmsHostForm, ActivationMechanism, ExplicitOutbound, Private
 export type { CustomKmsServer } from "./types";
 export { kmsEndpoint, kmsClientKeyForSku, windowsServerReleases, ServerEdition, KMS_PORT } from "./kms";
 export type { KmsEndpointInfo, WindowsServerRelease } from "./kms";
-export { KmsEgressRules, KmsNetwork } from "./network";
-export type { KmsEgressRulesArgs, KmsNetworkArgs } from "./network";
+export { KmsEgressRules, KmsFirewallRules, KmsNetwork } from "./network";
+export type { KmsEgressRulesArgs, KmsFirewallRulesArgs, KmsNetworkArgs } from "./network";
 export { KmsActivation, KmsWindowsVm } from "./vm";
 export type { KmsActivationArgs, KmsActivationOptions, KmsWindowsVmArgs, MarketplaceImage, VhdImport } from "./vm";
 export { renderActivationScript, renderDetectionTable, MAX_COMMAND_LENGTH, guestKeyAction, parseActivationResult, RESULT_MARKER } from "./guest";

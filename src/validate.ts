@@ -170,6 +170,25 @@ export function securityRulePriority(field: string, value: number | undefined): 
     }
 }
 
+/** Most source addresses one firewall rule takes here: the spokes' prefixes, not a host inventory. */
+export const MAX_SOURCE_ADDRESSES = 64;
+
+// The spokes a firewall rule lets out: IPv4 addresses or CIDR prefixes only. '*' or a service tag would open the rule to
+// every source the firewall sees, which is what a least-privilege hub forbids.
+export function sourceAddresses(field: string, value: string[]): void {
+    if (!Array.isArray(value) || value.length === 0) {
+        fail(field, value === undefined || value === null ? "is required" : "must be a non-empty list", "list the address prefixes of the spokes whose VMs activate, such as [\"10.20.0.0/16\"]");
+    }
+    list(field, value, (f, v) => (isIpv4(v) ? undefined : cidr(f, v)), MAX_SOURCE_ADDRESSES);
+}
+
+// Azure Firewall policy priorities (rule collection groups and rule collections): 100 (first) to 65000 (last).
+export function firewallPriority(field: string, value: number): void {
+    if (!Number.isInteger(value) || value < 100 || value > 65000) {
+        fail(field, `${shown(value)} is not an Azure Firewall policy priority`, "give a whole number from 100 to 65000, lower than any network rule that denies the KMS addresses");
+    }
+}
+
 export function enumValue(field: string, value: string | undefined, allowed: Record<string, string>): void {
     if (value !== undefined && !Object.values(allowed).includes(value)) {
         fail(field, `${shown(value)} is not allowed`, `use one of ${Object.values(allowed).join(", ")}`);

@@ -53,7 +53,7 @@ describe("offline plan (quickstart)", () => {
         expect(parseArgs(["--mermaid", "sovereign-clouds:china"])).toEqual({ target: "sovereign-clouds:china", format: "mermaid" });
         expect(() => parseArgs(["--yaml"])).toThrow("unknown option --yaml; use: npm run plan [-- <example>] [--json] [--mermaid]");
         expect(() => parseArgs(["nope"])).toThrow(
-            'unknown example "nope"; known examples: byo-vhd-forced-tunnel, fleet-remediation, on-prem-kms, quickstart, sovereign-clouds, sovereign-clouds:china',
+            'unknown example "nope"; known examples: byo-vhd-forced-tunnel, fleet-remediation, hub-firewall, on-prem-kms, quickstart, sovereign-clouds, sovereign-clouds:china',
         );
     });
 });

@@ -21,8 +21,8 @@ describe("the inferred schema", () => {
         expect(readFileSync(SCHEMA_PATH, "utf8")).toBe(inferred);
     });
 
-    test("has the four components", () => {
-        expect(Object.keys(schema.resources).sort()).toEqual(["KmsActivation", "KmsEgressRules", "KmsNetwork", "KmsWindowsVm"].map(TOKEN));
+    test("has the five components", () => {
+        expect(Object.keys(schema.resources).sort()).toEqual(["KmsActivation", "KmsEgressRules", "KmsFirewallRules", "KmsNetwork", "KmsWindowsVm"].map(TOKEN));
         for (const resource of Object.values<any>(schema.resources)) {
             expect(resource.isComponent).toBe(true);
         }
@@ -40,6 +40,7 @@ describe("the inferred schema", () => {
 
     test.each([
         ["KmsEgressRules", ["resourceGroupName"]],
+        ["KmsFirewallRules", ["resourceGroupName", "firewallPolicyName", "sourceAddresses"]],
         ["KmsNetwork", ["resourceGroupName"]],
         ["KmsActivation", ["resourceGroupName", "vmName"]],
         ["KmsWindowsVm", ["resourceGroupName", "subnetId"]],
@@ -49,6 +50,7 @@ describe("the inferred schema", () => {
 
     test.each([
         ["KmsEgressRules", ["routeIds", "securityRuleId", "egressRuleIds", "kmsAddressPrefixes"]],
+        ["KmsFirewallRules", ["ruleCollectionGroupId", "ruleCollectionGroupName", "egressRuleIds", "kmsAddressPrefixes"]],
         ["KmsNetwork", ["virtualNetworkId", "subnetId", "routeTableId", "networkSecurityGroupId", "natGatewayId", "kmsHostForm", "egressRuleIds"]],
         ["KmsActivation", ["kmsEndpoint", "keySource", "scriptFingerprint", "activationResourceId"]],
         ["KmsWindowsVm", ["virtualMachineId", "networkInterfaceId", "privateIpAddress", "kmsEndpoint"]],
@@ -89,6 +91,7 @@ describe("construct through the component provider", () => {
     const SUBNET = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/vms`;
     const cases: [string, Record<string, unknown>][] = [
         ["KmsEgressRules", { resourceGroupName: "rg", routeTableName: "rt", networkSecurityGroupName: "nsg", cloud: "AzureChina" }],
+        ["KmsFirewallRules", { resourceGroupName: "rg", firewallPolicyName: "fwp", sourceAddresses: ["10.20.0.0/16"], cloud: "AzureUSGovernment", ruleCollectionGroupPriority: 300 }],
         ["KmsNetwork", { resourceGroupName: "rg", dnsServers: ["10.0.0.4"], outbound: "NatGateway" }],
         ["KmsActivation", { resourceGroupName: "rg", vmName: "vm-01", mechanism: "RunCommand", kmsHostForm: "IpAddress" }],
         ["KmsWindowsVm", { resourceGroupName: "rg", subnetId: SUBNET, adminUsername: "kmsadmin", adminPassword: "Correct-Horse-7-Battery", privateSubnetCheck: "Off" }],

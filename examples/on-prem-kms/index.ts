@@ -29,16 +29,25 @@ const spoke = new KmsNetwork("spoke", {
     outbound: ExplicitOutbound.None,
 });
 
-if (hubVirtualNetworkId) {
-    new network.VirtualNetworkPeering("spoke-to-hub", {
-        resourceGroupName: group.name,
-        virtualNetworkName: spoke.virtualNetworkName,
-        remoteVirtualNetwork: { id: hubVirtualNetworkId },
-        allowVirtualNetworkAccess: true,
-        allowForwardedTraffic: true,
-        useRemoteGateways: true,
-    });
+const hubPeering = hubVirtualNetworkId
+    ? new network.VirtualNetworkPeering("spoke-to-hub", {
+          resourceGroupName: group.name,
+          virtualNetworkName: spoke.virtualNetworkName,
+          remoteVirtualNetwork: { id: hubVirtualNetworkId },
+          allowVirtualNetworkAccess: true,
+          allowForwardedTraffic: true,
+          useRemoteGateways: true,
+      })
+    : undefined;
+if (!hubPeering) {
+    pulumi.log.warn("hubVirtualNetworkId is not set: this stack gives the spoke no path to the on-premises KMS, so activation ends pending unless another stack connects it.");
 }
+
+// The guest activates once its path to the on-premises KMS exists: the NSG rule and the peering to the hub's gateway.
+// Without the peering it would run at once, find no KMS, end `pending`, and the deployment would still be green.
+const activationWaitsFor = hubPeering
+    ? pulumi.all([spoke.egressRuleIds, hubPeering.id]).apply(([ruleIds, peeringId]) => [...ruleIds, peeringId])
+    : spoke.egressRuleIds;
 
 const vm = new KmsWindowsVm("app-01", {
     resourceGroupName: group.name,
@@ -47,7 +56,7 @@ const vm = new KmsWindowsVm("app-01", {
     adminUsername: config.get("adminUsername") ?? "kmsadmin",
     adminPassword,
     customKmsServer,
-    activationWaitsFor: spoke.egressRuleIds,
+    activationWaitsFor,
 });
 
 export const subnetId = spoke.subnetId;

@@ -11,6 +11,18 @@ if (!Object.values(AzureCloud).includes(cloud)) {
 }
 const location = config.require("location");
 
+// The package's VM defaults (Windows Server 2022 Datacenter: Azure Edition, Standard_D2s_v5) are public-cloud choices.
+// Azure Edition images are not a safe assumption in the sovereign clouds, so this example asks for the plain Datacenter
+// Gen2 image, and for a size family of that cloud's example region. Neither is checked against a published list (see
+// README.md): `imageSku` and `vmSize` in the stack config override them.
+const SOVEREIGN_VM: Record<AzureCloud, { imageSku: string; vmSize: string }> = {
+    [AzureCloud.AzurePublic]: { imageSku: "2022-datacenter-azure-edition", vmSize: "Standard_D2s_v5" },
+    [AzureCloud.AzureUSGovernment]: { imageSku: "2022-datacenter-g2", vmSize: "Standard_D2s_v3" },
+    [AzureCloud.AzureChina]: { imageSku: "2022-datacenter-g2", vmSize: "Standard_D2s_v5" },
+};
+const imageSku = config.get("imageSku") ?? SOVEREIGN_VM[cloud].imageSku;
+const vmSize = config.get("vmSize") ?? SOVEREIGN_VM[cloud].vmSize;
+
 const group = new resources.ResourceGroup("kms-sovereign", { location });
 const network = new KmsNetwork("kms-net", { resourceGroupName: group.name, location, cloud });
 const vm = new KmsWindowsVm("kms-vm-01", {
@@ -18,6 +30,8 @@ const vm = new KmsWindowsVm("kms-vm-01", {
     location,
     subnetId: network.subnetId,
     cloud,
+    image: { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: imageSku, version: "latest" },
+    vmSize,
     adminUsername: config.get("adminUsername") ?? "kmsadmin",
     adminPassword: config.requireSecret("adminPassword"),
     activationWaitsFor: network.egressRuleIds,

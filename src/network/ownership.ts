@@ -1,21 +1,31 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KmsInputError } from "../validate";
 
-// Which KmsEgressRules added the KMS egress to which route table or NSG in this program. Azure rejects a second
-// route with the same prefix (RouteConflict) and a second rule at the same priority, so a second owner is a mistake
-// the program can name before Azure does.
+// Which component added the KMS egress to which Azure object in this program. Azure rejects a second route with the
+// same prefix (RouteConflict) and a second rule at the same priority, and a second rule collection group of the same
+// name is the same Azure resource written twice, so a second owner is a mistake the program can name before Azure does.
+// Azure names compare case-insensitively, and so do the keys.
 const owners = new Map<string, string>();
 
-function claim(kind: string, resourceGroupName: string, objectName: string, owner: string, field: string): void {
-    const key = `${kind}:${resourceGroupName.toLowerCase()}/${objectName.toLowerCase()}`;
-    const earlier = owners.get(key);
+function claim(key: string, owner: string, conflict: (earlier: string) => string): void {
+    const earlier = owners.get(key.toLowerCase());
     if (earlier !== undefined && earlier !== owner) {
-        throw new KmsInputError(
-            `KmsEgressRules "${owner}": ${field}: ${kind} "${objectName}" in resource group "${resourceGroupName}" already gets the KMS egress from ` +
-                `KmsEgressRules "${earlier}" (Azure rejects the same route prefix twice); keep one KmsEgressRules per ${kind}`,
-        );
+        throw new KmsInputError(conflict(earlier));
     }
-    owners.set(key, owner);
+    owners.set(key.toLowerCase(), owner);
+}
+
+// Claims at once when every name is plain, else once they resolve. Returns an empty resource list for `dependsOn`, so
+// a late conflict fails the resources that take it, with the message.
+function claimWhenKnown(names: pulumi.Input<string>[], claimNames: (names: string[]) => void): pulumi.Output<pulumi.Resource[]> {
+    if (names.every((n) => typeof n === "string")) {
+        claimNames(names as string[]);
+        return pulumi.output([]);
+    }
+    return pulumi.all(names).apply((resolved) => {
+        claimNames(resolved);
+        return [] as pulumi.Resource[];
+    });
 }
 
 /**
@@ -29,14 +39,37 @@ export function claimEgressTarget(
     objectName: pulumi.Input<string>,
     owner: string,
 ): pulumi.Output<pulumi.Resource[]> {
-    if (typeof resourceGroupName === "string" && typeof objectName === "string") {
-        claim(kind, resourceGroupName, objectName, owner, field);
-        return pulumi.output([]);
-    }
-    return pulumi.all([resourceGroupName, objectName]).apply(([rg, object]) => {
-        claim(kind, rg, object, owner, field);
-        return [] as pulumi.Resource[];
-    });
+    return claimWhenKnown([resourceGroupName, objectName], ([rg, object]) =>
+        claim(
+            `${kind}:${rg}/${object}`,
+            owner,
+            (earlier) =>
+                `KmsEgressRules "${owner}": ${field}: ${kind} "${object}" in resource group "${rg}" already gets the KMS egress from ` +
+                `KmsEgressRules "${earlier}" (Azure rejects the same route prefix twice); keep one KmsEgressRules per ${kind}`,
+        ),
+    );
+}
+
+/**
+ * Claims a rule collection group of a firewall policy for one `KmsFirewallRules`, like `claimEgressTarget`: two
+ * components writing the same group would replace each other's rules on every update.
+ */
+export function claimFirewallRuleCollectionGroup(
+    resourceGroupName: pulumi.Input<string>,
+    firewallPolicyName: pulumi.Input<string>,
+    ruleCollectionGroupName: pulumi.Input<string>,
+    owner: string,
+): pulumi.Output<pulumi.Resource[]> {
+    return claimWhenKnown([resourceGroupName, firewallPolicyName, ruleCollectionGroupName], ([rg, policy, group]) =>
+        claim(
+            `firewall rule collection group:${rg}/${policy}/${group}`,
+            owner,
+            (earlier) =>
+                `KmsFirewallRules "${owner}": ruleCollectionGroupName: rule collection group "${group}" of firewall policy "${policy}" in resource group "${rg}" ` +
+                `already belongs to KmsFirewallRules "${earlier}" (both would write the same Azure resource and replace each other's rules); ` +
+                `keep one KmsFirewallRules per rule collection group and list every spoke in its sourceAddresses, or give this one another ruleCollectionGroupName`,
+        ),
+    );
 }
 
 /** Forgets every claim: for tests that run many programs in one process. */

@@ -1,8 +1,14 @@
-import { runExample } from "../../scripts/examples";
+import { ExampleRun, runExample } from "../../scripts/examples";
 import { secretValue, guestArguments } from "../harness";
 
+// The program runs once per process (require caches it): both tests read the same run.
+let run: ExampleRun;
+beforeAll(async () => {
+    run = await runExample("on-prem-kms");
+});
+
 test("on-prem-kms: no Internet routes, no NAT gateway, the rule and the guest point at the on-premises KMS", async () => {
-    const { harness: h } = await runExample("on-prem-kms");
+    const h = run.harness;
     expect(h.summary((r) => r.custom)).toEqual([
         "azure-native:compute:VirtualMachine app-01-vm",
         "azure-native:compute:VirtualMachineExtension app-01-activation-extension",
@@ -25,4 +31,12 @@ test("on-prem-kms: no Internet routes, no NAT gateway, the rule and the guest po
     expect(guestArguments(command)).toContain("KmsAddresses='10.50.0.10/32,10.50.0.11/32'");
     // An on-premises KMS is reached privately: the private subnet without NAT is not a problem, so it is not read.
     expect(h.invokes).toEqual([]);
+});
+
+test("on-prem-kms: the activation waits for the hub peering (the only path to the on-premises KMS) and the NSG rule", async () => {
+    const h = run.harness;
+    const extension = h.one("azure-native:compute:VirtualMachineExtension");
+    expect(extension.dependencies).toEqual(
+        expect.arrayContaining([h.one("azure-native:network:VirtualNetworkPeering").urn, h.one("azure-native:network:SecurityRule").urn]),
+    );
 });

@@ -7,5 +7,12 @@ test("sovereign-clouds:china: routes, rule and guest use that cloud's KMS (3 rou
     expect(h.one("azure-native:network:SecurityRule").inputs.destinationAddressPrefixes).toEqual(["159.27.28.100/32", "163.228.64.161/32", "42.159.7.249/32"].map((p) => p.replace("/32", "")));
     const command = secretValue(h.one("azure-native:compute:VirtualMachineExtension").inputs.protectedSettings).commandToExecute;
     expect(guestArguments(command)).toContain("KmsHost='azkms.core.chinacloudapi.cn'");
+    // Azure Edition images are not a safe default outside the public cloud: a plain Datacenter Gen2 image, a size of
+    // that cloud (see examples/sovereign-clouds/README.md for the sources and what is unverified).
+    const vm = h.one("azure-native:compute:VirtualMachine").inputs as any;
+    expect(vm.storageProfile.imageReference).toEqual({ publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022-datacenter-g2", version: "latest" });
+    expect(vm.hardwareProfile.vmSize).toBe("Standard_D2s_v5");
+    // The image's KMS client key: Windows Server 2022 Datacenter's, not Azure Edition's.
+    expect(guestArguments(command)).toContain("ProductKey='WX4NM-KYWYW-QJJR4-XV3QB-6VM33'");
     expect(h.custom()).toHaveLength(14);
 });

@@ -11,7 +11,7 @@ const CREDENTIALS = { adminUsername: "kmsadmin", adminPassword: "Correct-Horse-7
 const KEY = "ABCDE-FGHJK-MNPQR-STVWX-YZ234";
 
 export interface HostileCase {
-    component: "KmsEgressRules" | "KmsNetwork" | "KmsActivation" | "KmsWindowsVm";
+    component: "KmsEgressRules" | "KmsFirewallRules" | "KmsNetwork" | "KmsActivation" | "KmsWindowsVm";
     field: string;
     value: unknown;
     /** The field is a pulumi.Input: the same value is also tried inside an Output. */
@@ -24,6 +24,8 @@ export interface HostileCase {
 type Maker = (m: Pkg, name: string, value: any) => unknown;
 const egress = (patch: (v: any) => object): Maker => (m, name, v) =>
     new m.KmsEgressRules(name, { resourceGroupName: "rg", routeTableName: `rt-${name}`, networkSecurityGroupName: `nsg-${name}`, ...patch(v) });
+const firewall = (patch: (v: any) => object): Maker => (m, name, v) =>
+    new m.KmsFirewallRules(name, { resourceGroupName: "rg", firewallPolicyName: `fwp-${name}`, sourceAddresses: ["10.20.0.0/16"], ...patch(v) });
 const network = (patch: (v: any) => object): Maker => (m, name, v) => new m.KmsNetwork(name, { resourceGroupName: "rg", ...patch(v) });
 const activation = (patch: (v: any) => object): Maker => (m, name, v) => new m.KmsActivation(name, { resourceGroupName: "rg", vmName: "vm-01", ...patch(v) });
 const vm = (patch: (v: any) => object): Maker => (m, name, v) => new m.KmsWindowsVm(name, { resourceGroupName: "rg", subnetId: SUBNET, ...CREDENTIALS, ...patch(v) });
@@ -57,6 +59,16 @@ export const hostileCases: HostileCase[] = [
     ...each("KmsEgressRules", "customKmsServer.port", [0, 70000, 1688.5, "1688"], false, egress((v) => ({ customKmsServer: { host: "kms.contoso.com", port: v, addressPrefixes: ["10.50.0.10/32"] } }))),
     ...each("KmsEgressRules", "customKmsServer.addressPrefixes", [["10.0.0.0/8;calc"], [], ["10.0.0.0/8", "10.0.0.0/8"]], false, egress((v) => ({ customKmsServer: { host: "kms.contoso.com", addressPrefixes: v } }))),
     ...each("KmsEgressRules", "privateSubnetCheck", ["Sometimes"], false, egress((v) => ({ privateSubnetCheck: v }))),
+    // KmsFirewallRules
+    ...each("KmsFirewallRules", "resourceGroupName", ["rg;calc", "rg."], true, firewall((v) => ({ resourceGroupName: v }))),
+    ...each("KmsFirewallRules", "firewallPolicyName", ["fwp;calc", "fwp.", "ｆｗｐ"], true, firewall((v) => ({ firewallPolicyName: v }))),
+    ...each("KmsFirewallRules", "sourceAddresses", [["VirtualNetwork"], ["*"], [], ["10.0.0.0/8;calc"], ["10.0.0.0/8", "10.0.0.0/8"], "10.0.0.0/8"], true, firewall((v) => ({ sourceAddresses: v }))),
+    ...each("KmsFirewallRules", "ruleCollectionGroupName", ["kms;calc", "kms-", "k".repeat(81)], true, firewall((v) => ({ ruleCollectionGroupName: v }))),
+    ...each("KmsFirewallRules", "ruleCollectionGroupPriority", [99, 65001, 150.5, Number.NaN], true, firewall((v) => ({ ruleCollectionGroupPriority: v }))),
+    ...each("KmsFirewallRules", "ruleCollectionPriority", [0, 65001, -100], true, firewall((v) => ({ ruleCollectionPriority: v }))),
+    ...each("KmsFirewallRules", "cloud", ["AzureGermany"], false, firewall((v) => ({ cloud: v }))),
+    ...each("KmsFirewallRules", "kmsIpAddresses", [["1.2.3.4;calc"]], false, firewall((v) => ({ kmsIpAddresses: v }))),
+    ...each("KmsFirewallRules", "customKmsServer.addressPrefixes", [[]], false, firewall((v) => ({ customKmsServer: { host: "kms.contoso.com", addressPrefixes: v } }))),
     // KmsNetwork
     ...each("KmsNetwork", "resourceGroupName", ["rg;calc", "rg."], true, network((v) => ({ resourceGroupName: v }))),
     ...each("KmsNetwork", "location", ["west europe;", "$(calc)", "x"], true, network((v) => ({ location: v }))),

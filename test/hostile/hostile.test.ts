@@ -20,13 +20,13 @@ function errorOf(make: () => unknown): Error {
 }
 
 describe("hostile input, plain values: refused at construction, naming component and field", () => {
-    test("at least 40 cases, over all four components", () => {
+    test("at least 40 cases, over all five components", () => {
         const perComponent: Record<string, number> = {};
         for (const c of hostileCases) {
             perComponent[c.component] = (perComponent[c.component] ?? 0) + 1;
         }
         expect(hostileCases.length).toBeGreaterThanOrEqual(40);
-        expect(Object.keys(perComponent).sort()).toEqual(["KmsActivation", "KmsEgressRules", "KmsNetwork", "KmsWindowsVm"]);
+        expect(Object.keys(perComponent).sort()).toEqual(["KmsActivation", "KmsEgressRules", "KmsFirewallRules", "KmsNetwork", "KmsWindowsVm"]);
         process.stdout.write(`hostile cases per component: ${JSON.stringify(perComponent)}, ${hostileCases.filter((c) => c.input).length} also as Outputs\n`);
     });
 
@@ -61,6 +61,12 @@ describe("hostile input inside Outputs: refused when the value resolves, with th
 
     test("a second KmsEgressRules on a KmsNetwork's route table is found once the name resolves", () => {
         expect(errors["h-dup"]?.join("\n")).toMatch(/routeTableName: route table "dup-routes" in resource group "rg" already gets the KMS egress from KmsEgressRules "(dup-kms|h-dup)"/);
+    });
+
+    test("a second KmsFirewallRules on a rule collection group is found once the policy name resolves", () => {
+        expect(errors["h-fwdup"]?.join("\n")).toMatch(
+            /^KmsFirewallRules "fwdup-first": ruleCollectionGroupName: rule collection group "kms-activation" of firewall policy "fwp-dup" in resource group "rg" already belongs to KmsFirewallRules "h-fwdup"/,
+        );
     });
 
     test("nothing failed without naming its component", () => {

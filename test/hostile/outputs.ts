@@ -8,7 +8,7 @@ import { hostileCases } from "./cases";
 const errors: Record<string, string[]> = {};
 process.on("unhandledRejection", (err) => {
     const message = err instanceof Error ? err.message : String(err);
-    const name = /"(h\d+|h-dup)(?:-activation)?"/.exec(message)?.[1] ?? "unattributed";
+    const name = /"(h\d+|h-dup|h-fwdup)(?:-activation)?"/.exec(message)?.[1] ?? "unattributed";
     (errors[name] ??= []).includes(message) || errors[name].push(message);
 });
 
@@ -25,7 +25,10 @@ process.on("unhandledRejection", (err) => {
     // Conflicts found only once names resolve: a second KmsEgressRules on a KmsNetwork's own route table.
     const net = new m.KmsNetwork("dup", { resourceGroupName: "rg" });
     new m.KmsEgressRules("h-dup", { resourceGroupName: "rg", routeTableName: net.routeTableName });
-    const expected = hostileCases.filter((c) => c.input).length + 1;
+    // The same for a KmsFirewallRules whose policy name is an Output, after a plain one claimed the group.
+    new m.KmsFirewallRules("fwdup-first", { resourceGroupName: "rg", firewallPolicyName: pulumi.output("fwp-dup"), sourceAddresses: ["10.20.0.0/16"] });
+    new m.KmsFirewallRules("h-fwdup", { resourceGroupName: "rg", firewallPolicyName: "fwp-dup", sourceAddresses: ["10.30.0.0/16"] });
+    const expected = hostileCases.filter((c) => c.input).length + 2;
     for (let waited = 0; waited < 15000 && Object.keys(errors).length < expected; waited += 100) {
         await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -1,0 +1,121 @@
+import * as network from "@pulumi/azure-native/network";
+import * as pulumi from "@pulumi/pulumi";
+import { AzureCloud, CustomKmsServer } from "../types";
+import * as validate from "../validate";
+import { kmsDestination } from "./kmsEgressRules";
+import { claimFirewallRuleCollectionGroup } from "./ownership";
+import { componentOptions } from "../versionAliases";
+
+/** Arguments of `KmsFirewallRules`. */
+export interface KmsFirewallRulesArgs {
+    /** Resource group of the Azure Firewall policy. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Existing Azure Firewall policy (the hub firewall's) to add the KMS rule collection group to. */
+    firewallPolicyName: pulumi.Input<string>;
+    /** IPv4 addresses or CIDR prefixes the rule lets out: the spokes whose Windows VMs activate, such as `["10.20.0.0/16"]`. */
+    sourceAddresses: pulumi.Input<string[]>;
+    /** Name of the rule collection group this component owns. Default `kms-activation`. */
+    ruleCollectionGroupName?: pulumi.Input<string>;
+    /** Priority of the rule collection group, 100 to 65000: lower than any group whose network rules deny the KMS addresses. Default 150. */
+    ruleCollectionGroupPriority?: pulumi.Input<number>;
+    /** Priority of the rule collection inside the group, 100 to 65000. Default 100. */
+    ruleCollectionPriority?: pulumi.Input<number>;
+    /** Cloud whose KMS addresses are allowed. Default `AzurePublic`. */
+    cloud?: AzureCloud;
+    /** Override the cloud's KMS IP addresses (they moved once, in 2023). */
+    kmsIpAddresses?: string[];
+    /** An on-premises KMS reached through the hub: the rule allows its prefixes and port instead of Azure's KMS. */
+    customKmsServer?: CustomKmsServer;
+}
+
+/** Default rule collection group name. */
+export const DEFAULT_RULE_COLLECTION_GROUP_NAME = "kms-activation";
+/**
+ * Default rule collection group priority: after the portal's default DNAT group (100) and before its default network
+ * group (200), so the allow is matched before network denies kept there, without taking one of those preset numbers.
+ */
+export const DEFAULT_RULE_COLLECTION_GROUP_PRIORITY = 150;
+/** Default priority of the one rule collection inside the group. */
+export const DEFAULT_RULE_COLLECTION_PRIORITY = 100;
+
+/**
+ * Hub and spoke: lets the spokes' Windows VMs reach KMS through the hub's Azure Firewall. Adds one rule collection
+ * group to an existing firewall policy, holding one Allow collection with one **network** rule: TCP from the spokes to
+ * the KMS addresses on port 1688 (KMS is not HTTP, so an application rule cannot carry it). The firewall SNATs to its
+ * public IP, which is what Azure KMS requires. It never edits the policy itself or its other rule collection groups.
+ */
+export class KmsFirewallRules extends pulumi.ComponentResource {
+    /** ID of the rule collection group added to the policy. */
+    public readonly ruleCollectionGroupId: pulumi.Output<string>;
+    /** Name of the rule collection group added to the policy. */
+    public readonly ruleCollectionGroupName: pulumi.Output<string>;
+    /** IDs of the firewall rules added (the rule collection group): pass to `activationWaitsFor` so the guest activates after them. */
+    public readonly egressRuleIds: pulumi.Output<string[]>;
+    /** The destinations the rule allows: the cloud's KMS IPs or the custom KMS server's prefixes. */
+    public readonly kmsAddressPrefixes: pulumi.Output<string[]>;
+
+    constructor(name: string, args: KmsFirewallRulesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("azure-kms-activation:index:KmsFirewallRules", name, {}, componentOptions(opts));
+        const context = { component: "KmsFirewallRules", name };
+        validate.inComponent(context.component, name, () => {
+            validate.required("resourceGroupName", args.resourceGroupName);
+            validate.required("firewallPolicyName", args.firewallPolicyName);
+            validate.enumValue("cloud", args.cloud, AzureCloud);
+            validate.kmsIpAddresses("kmsIpAddresses", args.kmsIpAddresses);
+            validate.customKmsServer("customKmsServer", args.customKmsServer);
+        });
+        // Every plain value is checked here, before the one child exists; an Output is checked when it resolves.
+        const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
+            validate.checkedInput(context, field, value, check);
+        const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+        const firewallPolicyName = checked("firewallPolicyName", args.firewallPolicyName, validate.azureName);
+        const sourceAddresses = checked("sourceAddresses", args.sourceAddresses, validate.sourceAddresses);
+        const groupNameInput = args.ruleCollectionGroupName ?? DEFAULT_RULE_COLLECTION_GROUP_NAME;
+        const groupName = checked("ruleCollectionGroupName", groupNameInput, validate.azureName);
+        const groupPriority = checked("ruleCollectionGroupPriority", args.ruleCollectionGroupPriority ?? DEFAULT_RULE_COLLECTION_GROUP_PRIORITY, validate.firewallPriority);
+        const collectionPriority = checked("ruleCollectionPriority", args.ruleCollectionPriority ?? DEFAULT_RULE_COLLECTION_PRIORITY, validate.firewallPriority);
+        const destination = kmsDestination(args);
+        const owned = claimFirewallRuleCollectionGroup(args.resourceGroupName, args.firewallPolicyName, groupNameInput, name);
+
+        const group = new network.FirewallPolicyRuleCollectionGroup(
+            `${name}-rules`,
+            {
+                resourceGroupName,
+                firewallPolicyName,
+                ruleCollectionGroupName: groupName,
+                priority: groupPriority,
+                ruleCollections: [
+                    {
+                        ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+                        name: "allow-kms-activation",
+                        priority: collectionPriority,
+                        action: { type: network.FirewallPolicyFilterRuleCollectionActionType.Allow },
+                        rules: [
+                            {
+                                ruleType: "NetworkRule",
+                                name: `allow-kms-tcp-${destination.port}`,
+                                description: "Windows activation: TCP to the KMS (azure-kms-activation)",
+                                ipProtocols: [network.FirewallPolicyRuleNetworkProtocol.TCP],
+                                sourceAddresses,
+                                destinationAddresses: destination.allowedPrefixes,
+                                destinationPorts: [String(destination.port)],
+                            },
+                        ],
+                    },
+                ],
+            },
+            { parent: this, dependsOn: owned },
+        );
+
+        this.ruleCollectionGroupId = group.id;
+        this.ruleCollectionGroupName = pulumi.output(groupName);
+        this.egressRuleIds = pulumi.all([group.id]);
+        this.kmsAddressPrefixes = pulumi.output(destination.allowedPrefixes);
+        this.registerOutputs({
+            ruleCollectionGroupId: this.ruleCollectionGroupId,
+            ruleCollectionGroupName: this.ruleCollectionGroupName,
+            egressRuleIds: this.egressRuleIds,
+            kmsAddressPrefixes: this.kmsAddressPrefixes,
+        });
+    }
+}
