@@ -55,7 +55,7 @@ describe("reachability engine: the path it reports", () => {
             kind: "route",
             element: 'user route "default" of route table "rt-spoke" (0.0.0.0/0 -> VirtualNetworkGateway)',
             reason:
-                'user route "default" of route table "rt-spoke" (0.0.0.0/0 -> VirtualNetworkGateway) carries 40.83.235.53: longest matching prefix (/0). ' +
+                'user route "default" of route table "rt-spoke" (0.0.0.0/0 -> VirtualNetworkGateway) carries 40.83.235.53: equal prefix /0: a user route beats BGP and system routes. ' +
                 "The gateway sends it on-premises, so it does not leave from an Azure public IP and Azure KMS refuses it.",
             fix: 'add a route 40.83.235.53/32 with next hop type Internet to route table "rt-spoke" (the longest prefix beats the 0.0.0.0/0; KmsEgressRules adds one per KMS IP).',
         });
