@@ -47,7 +47,7 @@ export function rule(name: string, priority: number, access: string, destination
 }
 export const nsg = (name: string, ...rules: SecurityRuleFact[]): NsgFacts => ({ name, rules });
 export const denyInternet = rule("deny-internet", 4000, "Deny", "Internet");
-export const allowKms = (priority = 100, destinations: string[] = KMS) => rule("allow-kms-tcp-1688-out", priority, "Allow", destinations, { protocol: "Tcp", destinationPortRanges: ["1688"] });
+export const allowKms = (priority = 100, destinations: string[] = [...KMS]) => rule("allow-kms-tcp-1688-out", priority, "Allow", destinations, { protocol: "Tcp", destinationPortRanges: ["1688"] });
 
 export const networkRule = (name: string, extra: Partial<FirewallRuleFact> = {}): FirewallRuleFact => ({
     name,
@@ -180,7 +180,7 @@ export const CASES: EngineCase[] = [
     { name: "on-premises KMS through the hub firewall with a network rule", rule: "K1", destination: ONPREM, facts: base({ routeTable: table(tunnel(), route("onprem", "192.168.0.0/16", "VirtualAppliance", FW_IP)), nextHops: hubFirewall([networkRule("onprem", { destinationAddresses: ["192.168.10.0/24"] })]) }), verdict: "reachable" },
     { name: "on-premises KMS over the gateway, allowed by the VirtualNetwork tag", rule: "K1", destination: ONPREM, facts: base({ bgpRoutes: [{ source: "VirtualNetworkGateway", addressPrefixes: ["192.168.0.0/16"], nextHopType: "VirtualNetworkGateway" }], subnetNsg: nsg("nsg-app", denyInternet) }), verdict: "reachable" },
     // Sovereign clouds
-    { name: "US Government: the two KMS IPs behind a gateway 0/0 with /32s", rule: "R1", destination: cloudKmsDestination(AzureCloud.AzureUSGovernment), facts: base({ bgpRoutes: [bgpDefault], routeTable: table(...kmsRoutes(kmsEndpoint(AzureCloud.AzureUSGovernment).ipAddresses)) }), verdict: "reachable" },
+    { name: "US Government: the two KMS IPs behind a gateway 0/0 with /32s", rule: "R1", destination: cloudKmsDestination(AzureCloud.AzureUSGovernment), facts: base({ bgpRoutes: [bgpDefault], routeTable: table(...kmsRoutes([...kmsEndpoint(AzureCloud.AzureUSGovernment).ipAddresses])) }), verdict: "reachable" },
     { name: "China: public-cloud /32s do not help", rule: "R3", destination: cloudKmsDestination(AzureCloud.AzureChina), facts: base({ bgpRoutes: [bgpDefault], routeTable: table(...kmsRoutes()) }), verdict: "blocked" },
 ];
 

@@ -90,14 +90,21 @@ export function effectiveNsgsFromJson(json: unknown, file: string): { nicNsg: Ns
 }
 
 /** `az network vnet subnet show` → the subnet's egress facts. */
-export function subnetFromJson(json: unknown, file: string): Pick<PathFacts, "subnetName" | "natGateway" | "defaultOutboundAccess"> {
+export function subnetFromJson(json: unknown, file: string): Pick<PathFacts, "subnetName" | "natGateway" | "defaultOutboundAccess"> & { nsgName?: string; routeTableName?: string } {
     const s = isObject(json) ? flatten(json) : undefined;
     const looksLikeSubnet = s && (typeof s.addressPrefix === "string" || Array.isArray(s.addressPrefixes) || /\/subnets\//i.test(String(s.id ?? "")));
     if (!s || !looksLikeSubnet) {
         throw new AzureJsonError(`${file}: not the output of az network vnet subnet show (expected an object with addressPrefix and a subnet id)`);
     }
     const subnet = subnetFromArm(s);
-    return { ...(subnet.subnetName ? { subnetName: subnet.subnetName } : {}), natGateway: subnet.natGateway, defaultOutboundAccess: subnet.defaultOutboundAccess };
+    const nsgName = nameFromId(subnet.networkSecurityGroupId, "networkSecurityGroups");
+    return {
+        ...(subnet.subnetName ? { subnetName: subnet.subnetName } : {}),
+        natGateway: subnet.natGateway,
+        defaultOutboundAccess: subnet.defaultOutboundAccess,
+        ...(nsgName ? { nsgName } : {}),
+        ...(subnet.routeTableId ? { routeTableName: nameFromId(subnet.routeTableId, "routeTables") } : {}),
+    };
 }
 
 /** `az network nic show` → private IP, public IP and load-balancer membership. */
@@ -130,7 +137,20 @@ export function pathFactsFromAzureCli(outputs: AzureCliOutputs): PathFacts {
         effectiveRoutes: effectiveRoutesFromJson(outputs.routes.json, outputs.routes.file),
         ...effectiveNsgsFromJson(outputs.nsgs.json, outputs.nsgs.file),
     };
-    if (outputs.subnet) Object.assign(facts, subnetFromJson(outputs.subnet.json, outputs.subnet.file));
+    if (outputs.subnet) {
+        const { nsgName, routeTableName, ...subnet } = subnetFromJson(outputs.subnet.json, outputs.subnet.file);
+        Object.assign(facts, subnet);
+        if (routeTableName) {
+            // The effective routes do not say which table a user route is in; the subnet does (for messages and fixes).
+            facts.routeTable = { name: routeTableName, routes: [] };
+            facts.effectiveRoutes = facts.effectiveRoutes?.map((r) => (r.source.toLowerCase() === "user" ? { ...r, routeTable: routeTableName } : r));
+        }
+        // The subnet names its NSG: an entry listed with both associations belongs to the subnet then.
+        if (nsgName && facts.nicNsg?.name.toLowerCase() === nsgName.toLowerCase() && facts.subnetNsg === null) {
+            facts.subnetNsg = facts.nicNsg;
+            facts.nicNsg = null;
+        }
+    }
     if (outputs.nic) {
         const { nicName, ...nic } = nicFromJson(outputs.nic.json, outputs.nic.file);
         Object.assign(facts, nic, nicName ? { vmName: `NIC ${nicName}` } : {});

@@ -77,12 +77,12 @@ function routeTableOf(facts: PathFacts, route: RouteFact): string | undefined {
 /** Route step (R1–R3, K1). Returns the next hop type the traffic takes, or undefined when it stops here. */
 function judgeRoute(facts: PathFacts, routes: readonly RouteFact[] | undefined, w: Walk): RouteFact | undefined {
     if (!routes) {
-        step(w, { rule: "R1", kind: "route", element: `route table of subnet "${facts.subnetName ?? "?"}"`, outcome: "unknown", detail: "the subnet's routes are not known." }, "give the route table (or the effective routes) of the VM's NIC.");
+        step(w, { rule: "R1", kind: "route", element: `route table of ${facts.subnetName ? `subnet "${facts.subnetName}"` : "the VM's subnet"}`, outcome: "unknown", detail: "the subnet's routes are not known." }, "give the route table (or the effective routes) of the VM's NIC.");
         return undefined;
     }
     const chosen = selectRoute(routes, w.prefix);
     if (!chosen) {
-        step(w, { rule: "R2", kind: "route", element: `effective routes of subnet "${facts.subnetName ?? "?"}"`, outcome: "block", detail: `no route covers ${w.address}, so the packet is dropped.` }, kmsRouteFix(w, facts.routeTable?.name, facts.subnetName));
+        step(w, { rule: "R2", kind: "route", element: `effective routes of ${facts.subnetName ? `subnet "${facts.subnetName}"` : "the VM's subnet"}`, outcome: "block", detail: `no route covers ${w.address}, so the packet is dropped.` }, kmsRouteFix(w, facts.routeTable?.name, facts.subnetName));
         return undefined;
     }
     const { route } = chosen;
@@ -225,7 +225,7 @@ function judgeAppliance(facts: PathFacts, route: RouteFact, w: Walk): void {
 }
 
 function judgeEgress(facts: PathFacts, route: RouteFact, w: Walk): void {
-    const subnet = `subnet "${facts.subnetName ?? "?"}"`;
+    const subnet = facts.subnetName ? `subnet "${facts.subnetName}"` : "the VM's subnet";
     const sources: [string, { name: string; publicIpAddresses?: string[] } | null | undefined][] = [
         ["NAT gateway", facts.natGateway],
         ["instance-level public IP", facts.nicPublicIp],

@@ -184,7 +184,7 @@ export interface PathFacts {
     privateIpAddress?: string;
     /** The effective routes as Azure reports them; when given, `routeTable`, `vnetAddressPrefixes` and `bgpRoutes` are ignored. */
     effectiveRoutes?: RouteFact[];
-    /** The subnet's route table; `null`: none (system routes only); `undefined` (with no effective routes): not known. */
+    /** The subnet's route table; `null`: none (system routes only); `undefined` (with no effective routes): not known. With `effectiveRoutes` it only names the table in messages. */
     routeTable?: RouteTableFacts | null;
     /** The VNet's address space (system `VnetLocal` routes). */
     vnetAddressPrefixes?: string[];
