@@ -25,7 +25,9 @@ export function flatten(value: unknown): ArmObject {
     if (value === null || typeof value !== "object" || Array.isArray(value)) return {};
     const obj = value as ArmObject;
     const props = obj.properties;
-    return props && typeof props === "object" && !Array.isArray(props) ? { ...obj, ...(props as ArmObject) } : obj;
+    if (!props || typeof props !== "object" || Array.isArray(props)) return obj;
+    const outer = Object.fromEntries(Object.entries(obj).filter(([key, v]) => key !== "properties" && v !== undefined));
+    return { ...(props as ArmObject), ...outer };
 }
 
 function str(value: unknown): string | undefined {
