@@ -27,8 +27,15 @@ if (!fs.existsSync(path.join(root, "dist", "index.d.ts"))) {
 }
 // The policy subpath (azure-kms-activation/policy), as package.json "exports" maps it.
 const policy = require(path.join(root, exportsTarget("./policy")));
-if (!Array.isArray(policy.kmsActivationPolicies) || policy.kmsActivationPolicies.length !== 5) {
-    console.error("dist/policy does not export the five kmsActivationPolicies");
+const policyNames = Array.isArray(policy.kmsActivationPolicies) ? policy.kmsActivationPolicies.map((p) => p.name) : [];
+if (policyNames.join(",") !== "kms-reachability,kms-windows-vm-activation") {
+    console.error("dist/policy does not export kmsActivationPolicies kms-reachability and kms-windows-vm-activation");
+    process.exit(1);
+}
+// The engine subpath (azure-kms-activation/reachability).
+const reachability = require(path.join(root, exportsTarget("./reachability")));
+if (typeof reachability.decideReachability !== "function" || typeof reachability.pathFactsFromAzureCli !== "function") {
+    console.error("dist/reachability does not export decideReachability and pathFactsFromAzureCli");
     process.exit(1);
 }
 const rendered = pkg.renderActivationScript({});

@@ -186,3 +186,17 @@ describe("audit", () => {
         expect(err.split("\n")[0]).not.toBe("");
     });
 });
+
+describe("the README's audit output", () => {
+    test("every line shown in the README is what audit prints for the BGP forced-tunnel fixtures", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const blocks = [...readme.matchAll(/```\n([^`]*?Verdict: [^`]*?)```/g)].map((m) => m[1]);
+        expect(blocks).toHaveLength(2);
+        const outputs = [audit(...bgpArgs("effective-routes.json")).out, audit(...bgpArgs("effective-routes-with-kms-routes.json")).out];
+        blocks.forEach((block, i) => {
+            for (const line of block.split("\n").filter((l) => l !== "" && l !== "...")) {
+                expect(outputs[i].split("\n")).toContain(line);
+            }
+        });
+    });
+});

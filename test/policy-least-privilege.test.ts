@@ -1,12 +1,13 @@
 import { kmsEndpoint } from "../src/kms/endpoints";
-import { createKmsActivationPolicies, kmsActivationPolicies, KmsActivationPolicy } from "../src/policy";
+import { createKmsActivationPolicies, KmsActivationPolicy } from "../src/policy";
 import { AzureCloud } from "../src/types";
 import { UNKNOWN_VALUE, preview, runResource } from "./policy-args";
 
 const NSG = "azure-native:network:NetworkSecurityGroup";
 const RULE = "azure-native:network:SecurityRule";
 const NAME = "kms-nsg-allow-least-privilege";
-const policy = kmsActivationPolicies.find((p) => p.name === NAME) as KmsActivationPolicy;
+// Opt-in: the hygiene policy is not in the default pack.
+const policy = createKmsActivationPolicies({ hygiene: true }).find((p) => p.name === NAME) as KmsActivationPolicy;
 const PUBLIC = kmsEndpoint(AzureCloud.AzurePublic).ipAddresses;
 
 const allow = (extra: Record<string, unknown> = {}) => ({
@@ -107,7 +108,7 @@ describe("kms-nsg-allow-least-privilege", () => {
 
     test("a custom KMS server: its prefixes (or narrower) on its port pass; its wider neighbours do not", async () => {
         const customKmsServer = { host: "10.50.0.5", port: 1700, addressPrefixes: ["10.50.0.0/28"] };
-        const coded = createKmsActivationPolicies({ customKmsServer }).find((p) => p.name === NAME) as KmsActivationPolicy;
+        const coded = createKmsActivationPolicies({ customKmsServer, hygiene: true }).find((p) => p.name === NAME) as KmsActivationPolicy;
         const custom = { addresses: ["10.50.0.0/28"], source: "customKmsServer", port: 1700 };
         expect(await runResource(coded, RULE, rule({ destinationPortRange: "1700", destinationAddressPrefix: "10.50.0.0/28" }))).toEqual([]);
         expect(await runResource(coded, RULE, rule({ destinationPortRange: "1700", destinationAddressPrefix: "10.50.0.5" }))).toEqual([]);

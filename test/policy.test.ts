@@ -8,33 +8,31 @@ import { UNKNOWN, and, get, list, numberAt, or, text } from "../src/policy/props
 import { AzureCloud } from "../src/types";
 import { KmsInputError } from "../src/validate";
 import { UNKNOWN_VALUE, preview, resource, runResource, runStack } from "./policy-args";
+import { K1, K2, base, kmsRoutes, route, table, tunnel } from "./reachability-cases";
+import { stackOf } from "./reachability-stack";
 
 jest.mock("@pulumi/policy", () => ({ ...jest.requireActual("@pulumi/policy"), PolicyPack: jest.fn() }));
 
-const NAMES: KmsPolicyName[] = [
-    "kms-route-table-internet-routes",
-    "kms-nsg-allow-before-deny",
-    "kms-nsg-allow-least-privilege",
-    "kms-windows-vm-activation",
-    "kms-private-subnet-explicit-outbound",
-];
+const NAMES: KmsPolicyName[] = ["kms-reachability", "kms-windows-vm-activation"];
+const ALL_NAMES: KmsPolicyName[] = [...NAMES, "kms-nsg-allow-least-privilege"];
 const byName = (policies: KmsActivationPolicy[], name: string) => policies.find((p) => p.name === name) as KmsActivationPolicy;
 
 describe("the pack", () => {
-    test("five policies, in a fixed order, named kms-<kebab-case>", () => {
+    test("two policies by default, the hygiene policy on request, in a fixed order, named kms-<kebab-case>", () => {
         expect(kmsActivationPolicies.map((p) => p.name)).toEqual(NAMES);
-        expect(Object.values(KmsPolicyNames)).toEqual(NAMES);
+        expect(createKmsActivationPolicies({ hygiene: true }).map((p) => p.name)).toEqual(ALL_NAMES);
+        expect(Object.values(KmsPolicyNames)).toEqual(ALL_NAMES);
         expect(kmsActivationPolicies.every((p) => /^kms(-[a-z0-9]+)+$/.test(p.name))).toBe(true);
     });
 
-    test("each has a description, remediation steps and the KMS config schema; stack policies where children meet", () => {
-        for (const p of kmsActivationPolicies) {
+    test("each has a description, remediation steps and the KMS config schema; stack policies where resources meet", () => {
+        const all = createKmsActivationPolicies({ hygiene: true });
+        for (const p of all) {
             expect(p.description.length).toBeGreaterThan(40);
             expect((p.remediationSteps ?? "").length).toBeGreaterThan(40);
             expect(p.configSchema).toBe(kmsPolicyConfigSchema);
         }
-        const kinds = kmsActivationPolicies.map((p) => ("validateStack" in p ? "stack" : "resource"));
-        expect(kinds).toEqual(["stack", "stack", "resource", "stack", "resource"]);
+        expect(all.map((p) => ("validateStack" in p ? "stack" : "resource"))).toEqual(["stack", "stack", "resource"]);
     });
 
     test("the config schema: cloud, kmsIpAddresses, customKmsServer; no defaults (they would override code options); enforcementLevel left to Pulumi", () => {
@@ -49,35 +47,35 @@ describe("the pack", () => {
     test("enforcement is advisory by default and can be set per policy", () => {
         expect(kmsActivationPolicies.map((p) => p.enforcementLevel)).toEqual(NAMES.map(() => "advisory"));
         const levels: Partial<Record<KmsPolicyName, EnforcementLevel>> = {
-            "kms-nsg-allow-before-deny": "mandatory",
-            "kms-windows-vm-activation": "disabled",
+            "kms-reachability": "mandatory",
+            "kms-nsg-allow-least-privilege": "disabled",
         };
-        const custom = createKmsActivationPolicies({ enforcementLevels: levels });
-        expect(custom.map((p) => p.enforcementLevel)).toEqual(["advisory", "mandatory", "advisory", "disabled", "advisory"]);
+        const custom = createKmsActivationPolicies({ enforcementLevels: levels, hygiene: true });
+        expect(custom.map((p) => p.enforcementLevel)).toEqual(["mandatory", "advisory", "disabled"]);
     });
 
     test.each([
         [{ cloud: "AzureGermany" as AzureCloud }, 'createKmsActivationPolicies: cloud: "AzureGermany" is not allowed; use one of AzurePublic, AzureUSGovernment, AzureChina'],
         [{ kmsIpAddresses: ["20.118.99.300"] }, 'createKmsActivationPolicies: kmsIpAddresses[0]: "20.118.99.300" is not an IPv4 address; give dotted decimal such as 10.0.0.4'],
         [{ customKmsServer: { host: "kms.contoso.com", addressPrefixes: ["10.0.0.0/33"] } }, 'createKmsActivationPolicies: customKmsServer.addressPrefixes[0]: "10.0.0.0/33" is not an IPv4 CIDR prefix; give address/bits such as 10.0.0.0/24'],
-        [{ enforcementLevels: { "kms-everything": "mandatory" } as never }, 'createKmsActivationPolicies: enforcementLevels: "kms-everything" is not allowed; use one of ' + NAMES.join(", ")],
+        [{ enforcementLevels: { "kms-route-table-internet-routes": "mandatory" } as never }, 'createKmsActivationPolicies: enforcementLevels: "kms-route-table-internet-routes" is not allowed; use one of ' + ALL_NAMES.join(", ")],
         [{ enforcementLevels: { "kms-windows-vm-activation": "strict" } as never }, 'createKmsActivationPolicies: enforcementLevels.kms-windows-vm-activation: "strict" is not allowed; use one of advisory, mandatory, remediate, disabled'],
     ])("bad options fail when the pack loads, naming the field (%#)", (options, expected) => {
         expect(() => createKmsActivationPolicies(options)).toThrow(new KmsInputError(expected));
     });
 
     test("a bad policy config fails the run, naming the policy and the field", async () => {
-        const rt = resource("azure-native:network:RouteTable", "rt", { routes: [] });
-        await expect(runStack(byName(kmsActivationPolicies, NAMES[0]), [rt], { cloud: "AzureGermany" })).rejects.toThrow(
-            'policy config of kms-route-table-internet-routes: cloud: "AzureGermany" is not allowed; use one of AzurePublic, AzureUSGovernment, AzureChina',
+        await expect(runStack(byName(kmsActivationPolicies, "kms-reachability"), [], { cloud: "AzureGermany" })).rejects.toThrow(
+            'policy config of kms-reachability: cloud: "AzureGermany" is not allowed; use one of AzurePublic, AzureUSGovernment, AzureChina',
         );
-        await expect(runResource(byName(kmsActivationPolicies, NAMES[4]), "azure-native:network:Subnet", {}, { kmsIpAddresses: [] })).rejects.toThrow(
-            "policy config of kms-private-subnet-explicit-outbound: kmsIpAddresses: must be a non-empty list",
+        const leastPrivilege = byName(createKmsActivationPolicies({ hygiene: true }), "kms-nsg-allow-least-privilege");
+        await expect(runResource(leastPrivilege, "azure-native:network:SecurityRule", {}, { kmsIpAddresses: [] })).rejects.toThrow(
+            "policy config of kms-nsg-allow-least-privilege: kmsIpAddresses: must be a non-empty list",
         );
     });
 
     test("the policy config, when it names the KMS, replaces the code options as a whole", async () => {
-        const coded = byName(createKmsActivationPolicies({ kmsIpAddresses: ["1.2.3.4"] }), "kms-nsg-allow-least-privilege");
+        const coded = byName(createKmsActivationPolicies({ kmsIpAddresses: ["1.2.3.4"], hygiene: true }), "kms-nsg-allow-least-privilege");
         const rule = { direction: "Outbound", access: "Allow", destinationPortRange: "1688", destinationAddressPrefix: "1.2.3.4", securityRuleName: "r" };
         expect(await runResource(coded, "azure-native:network:SecurityRule", rule)).toEqual([]);
         expect(await runResource(coded, "azure-native:network:SecurityRule", rule, { enforcementLevel: undefined })).toEqual([]);
@@ -87,10 +85,10 @@ describe("the pack", () => {
     });
 
     test("arguments without getConfig (hand-built elsewhere) use the code options", async () => {
-        const subnet = byName(kmsActivationPolicies, "kms-private-subnet-explicit-outbound");
+        const reachability = byName(kmsActivationPolicies, "kms-reachability");
         const report = jest.fn();
-        const validate = (subnet as { validateResource: (args: object, report: jest.Mock) => void }).validateResource;
-        validate({ type: "azure-native:network:Subnet", name: "s", urn: "u", props: { defaultOutboundAccess: false } }, report);
+        const validate = (reachability as { validateStack: (args: object, report: jest.Mock) => void }).validateStack;
+        validate({ resources: stackOf(base({ routeTable: table(tunnel("VirtualNetworkGateway")) })) }, report);
         expect(report).toHaveBeenCalledTimes(1);
     });
 
@@ -98,14 +96,9 @@ describe("the pack", () => {
         const options = { kmsIpAddresses: ["1.2.3.4"], enforcementLevels: {} as Partial<Record<KmsPolicyName, EnforcementLevel>> };
         const policies = createKmsActivationPolicies(options);
         options.kmsIpAddresses.push("5.6.7.8");
-        options.enforcementLevels["kms-route-table-internet-routes"] = "mandatory";
-        const rt = resource("azure-native:network:RouteTable", "rt", {
-            routes: [
-                { name: "d", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualAppliance" },
-                { name: "k", addressPrefix: "1.2.3.4/32", nextHopType: "Internet" },
-            ],
-        });
-        expect(await runStack(policies[0], [rt])).toEqual([]);
+        options.enforcementLevels["kms-reachability"] = "mandatory";
+        const stack = stackOf(base({ routeTable: table(tunnel("VirtualNetworkGateway"), route("k", "1.2.3.4/32", "Internet")) }));
+        expect(await runStack(policies[0], stack)).toEqual([]);
         expect(policies[0].enforcementLevel).toBe("advisory");
     });
 
@@ -120,37 +113,22 @@ describe("the pack", () => {
 
     test("the example README names every policy and quotes exactly what each reports", async () => {
         const readme = fs.readFileSync(path.join(__dirname, "../examples/policy-pack/README.md"), "utf8");
-        for (const name of NAMES) {
+        for (const name of ALL_NAMES) {
             expect(readme).toContain(`\`${name}\``);
         }
         const quoted = readme.split("\n").filter((l) => l.startsWith("> ")).map((l) => l.slice(2));
-        const [routes, nsg, leastPrivilege, vm, subnet] = NAMES.map((n) => byName(kmsActivationPolicies, n));
+        const [reachability, vm, leastPrivilege] = ALL_NAMES.map((n) => byName(createKmsActivationPolicies({ hygiene: true }), n));
+        const spoke = stackOf(base({ vmName: "vm-app-01", routeTable: table(tunnel("VirtualNetworkGateway"), ...kmsRoutes([K1, K2])) }));
         const produced = [
-            ...(await runStack(routes, [
-                resource("azure-native:network:RouteTable", "rt", {
-                    routeTableName: "rt-spoke",
-                    routes: [
-                        { name: "default", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualAppliance" },
-                        { name: "kms", addressPrefix: "20.118.99.224/32", nextHopType: "Internet" },
-                    ],
-                }),
-            ])),
-            ...(await runStack(nsg, [
-                resource("azure-native:network:NetworkSecurityGroup", "nsg", {
-                    networkSecurityGroupName: "nsg-spoke",
-                    securityRules: [
-                        { name: "deny-internet-out", priority: 4000, direction: "Outbound", access: "Deny", protocol: "*", destinationAddressPrefix: "Internet", destinationPortRange: "*" },
-                    ],
-                }),
-            ])),
+            ...(await runStack(reachability, spoke)),
             ...(await runStack(vm, [resource("azure-native:compute:VirtualMachine", "vm", { vmName: "vm-app-01", storageProfile: { osDisk: { osType: "Windows" } } })])),
         ].map((v) => v.message);
         const rule = { securityRuleName: "allow-kms", networkSecurityGroupName: "nsg-spoke", priority: 100, direction: "Outbound", access: "Allow", protocol: "Tcp", destinationPortRange: "1688", destinationAddressPrefix: "*" };
-        produced.splice(2, 0, ...(await runResource(leastPrivilege, "azure-native:network:SecurityRule", rule)));
-        produced.push(...(await runResource(subnet, "azure-native:network:Subnet", { subnetName: "snet-app", virtualNetworkName: "vnet-spoke", defaultOutboundAccess: false })));
+        produced.push(...(await runResource(leastPrivilege, "azure-native:network:SecurityRule", rule)));
         expect(quoted).toEqual(produced);
     });
 });
+
 
 describe("IPv4 prefixes", () => {
     test.each([

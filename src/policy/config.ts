@@ -6,16 +6,12 @@ import { Ipv4Prefix, parseIpv4Prefix } from "./cidr";
 
 /** The policies of the pack, by name. */
 export const KmsPolicyNames = {
-    /** Forced-tunnelled route tables carry a /32 Internet route per KMS IP. */
-    RouteTableInternetRoutes: "kms-route-table-internet-routes",
-    /** An outbound NSG deny that catches KMS traffic has a KMS allow before it. */
-    NsgAllowBeforeDeny: "kms-nsg-allow-before-deny",
-    /** An outbound allow for port 1688 goes to the KMS addresses only. */
-    NsgAllowLeastPrivilege: "kms-nsg-allow-least-privilege",
+    /** Every Windows VM reaches every KMS address (routes, NSGs, egress, hub firewall judged together by the engine). */
+    Reachability: "kms-reachability",
     /** Every Windows VM has a KMS activation in the stack. */
     WindowsVmActivation: "kms-windows-vm-activation",
-    /** A private subnet has explicit outbound (a NAT gateway). */
-    PrivateSubnetExplicitOutbound: "kms-private-subnet-explicit-outbound",
+    /** Opt-in hygiene (`hygiene: true`): an outbound allow for port 1688 goes to the KMS addresses only. */
+    NsgAllowLeastPrivilege: "kms-nsg-allow-least-privilege",
 } as const;
 
 /** Name of one policy of the pack. */
@@ -29,6 +25,12 @@ export interface KmsActivationPolicyOptions {
     customKmsServer?: CustomKmsServer;
     /** Override the cloud's KMS IP addresses (they moved once, in 2023). */
     kmsIpAddresses?: string[];
+    /**
+     * Add the hygiene policy `kms-nsg-allow-least-privilege`, which flags an outbound allow on port 1688 wider than the
+     * KMS addresses. It speaks about least privilege, not reachability: it may flag a design that activates fine.
+     * Default `false`.
+     */
+    hygiene?: boolean;
     /** Enforcement level per policy. Default `advisory` for every policy. */
     enforcementLevels?: Partial<Record<KmsPolicyName, EnforcementLevel>>;
 }

@@ -1,9 +1,7 @@
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { KmsActivationPolicyOptions, checkOptions } from "./config";
 import { nsgLeastPrivilegePolicy } from "./leastPrivilege";
-import { nsgAllowBeforeDenyPolicy } from "./nsg";
-import { routeTablePolicy } from "./routes";
-import { privateSubnetPolicy } from "./subnet";
+import { reachabilityPolicy } from "./reachability";
 import { windowsVmActivationPolicy } from "./vm";
 
 /** One policy of the pack: what `PolicyPackArgs.policies` holds. */
@@ -21,14 +19,10 @@ export function createKmsActivationPolicies(options: KmsActivationPolicyOptions 
         kmsIpAddresses: options.kmsIpAddresses && [...options.kmsIpAddresses],
         customKmsServer: options.customKmsServer && { ...options.customKmsServer, addressPrefixes: [...options.customKmsServer.addressPrefixes] },
     };
-    return [
-        routeTablePolicy(fixed),
-        nsgAllowBeforeDenyPolicy(fixed),
-        nsgLeastPrivilegePolicy(fixed),
-        windowsVmActivationPolicy(fixed),
-        privateSubnetPolicy(fixed),
-    ];
+    // Network judgement is the engine's alone (kms-reachability); the per-object route, NSG and subnet checks it
+    // replaced flagged designs Azure lets through (a hub firewall, the KMS platform rule, a NIC public IP).
+    return [reachabilityPolicy(fixed), windowsVmActivationPolicy(fixed), ...(options.hygiene ? [nsgLeastPrivilegePolicy(fixed)] : [])];
 }
 
-/** The pack's policies with the defaults: Azure public cloud, every policy advisory; each reads its policy config. */
+/** The pack's policies with the defaults: Azure public cloud, every policy advisory, no hygiene policy; each reads its policy config. */
 export const kmsActivationPolicies: KmsActivationPolicy[] = createKmsActivationPolicies();

@@ -1,6 +1,6 @@
-import { Ipv4Prefix, parseIpv4Prefix, prefixContains, prefixesOverlap } from "./cidr";
+import { parseIpv4Prefix, prefixContains } from "./cidr";
 import { KmsTarget } from "./config";
-import { Tri, UNKNOWN, Unknown, get, list, numberAt, or, text, textAt, textIs } from "./props";
+import { Tri, UNKNOWN, Unknown, get, list, numberAt, text, textAt, textIs } from "./props";
 
 /** The parts of an NSG rule the KMS policies read, from an inline entry or a standalone rule alike. */
 export interface RuleView {
@@ -42,22 +42,12 @@ export function ruleView(name: string, props: unknown): RuleView {
     };
 }
 
-/** True when a rule has a field the policies need that is not known yet. */
-export function isUndecided(rule: RuleView): boolean {
-    return [rule.direction, rule.access, rule.protocol, rule.priority, rule.destinations, rule.ports].includes(UNKNOWN);
-}
-
 export function isOutbound(rule: RuleView): Tri {
     return textIs(rule.direction, "Outbound");
 }
 
 export function hasAccess(rule: RuleView, access: "Allow" | "Deny"): Tri {
     return textIs(rule.access, access);
-}
-
-/** Protocol `*` or `Tcp`: the ones that carry KMS traffic. */
-export function carriesTcp(rule: RuleView): Tri {
-    return textIs(rule.protocol, "*", "Tcp");
 }
 
 type PortEntry = "any" | { from: number; to: number } | undefined;
@@ -77,53 +67,12 @@ function portEntries(ports: string[]): PortEntry[] {
     return ports.flatMap((p) => p.split(",")).map((p) => parsePort(p.trim()));
 }
 
-/** The rule's destination ports include `port` (`*` counts). */
-export function portsInclude(ports: string[] | Unknown, port: number): Tri {
-    if (ports === UNKNOWN) {
-        return undefined;
-    }
-    return portEntries(ports).some((e) => e === "any" || (e !== undefined && e.from <= port && port <= e.to));
-}
-
 /** The rule names `port` explicitly (an exact port, a list or a range containing it; `*` does not count). */
 export function portsNamePort(ports: string[] | Unknown, port: number): Tri {
     if (ports === UNKNOWN) {
         return undefined;
     }
     return portEntries(ports).some((e) => e !== undefined && e !== "any" && e.from <= port && port <= e.to);
-}
-
-/**
- * Destinations that stand for every KMS address of the target. The Internet tag and the KMS service tag
- * cover Azure's public KMS; an on-premises KMS reached through a gateway is in the VirtualNetwork tag.
- */
-function coveringTags(target: KmsTarget): string[] {
-    return target.custom ? ["*", "VirtualNetwork"] : ["*", "Internet", "AzurePlatformLKM"];
-}
-
-function destinationMatches(destinations: string[] | Unknown, target: KmsTarget, kms: Ipv4Prefix, prefixTest: (d: Ipv4Prefix, kms: Ipv4Prefix) => boolean): Tri {
-    if (destinations === UNKNOWN) {
-        return undefined;
-    }
-    return or(
-        ...destinations.map((d) => {
-            if (textIs(d, ...coveringTags(target))) {
-                return true;
-            }
-            const prefix = parseIpv4Prefix(d);
-            return prefix !== undefined && prefixTest(prefix, kms);
-        }),
-    );
-}
-
-/** A deny to these destinations stops at least part of the KMS prefix. */
-export function destinationTouches(destinations: string[] | Unknown, target: KmsTarget, kms: Ipv4Prefix): Tri {
-    return destinationMatches(destinations, target, kms, prefixesOverlap);
-}
-
-/** An allow to these destinations lets all of the KMS prefix through. */
-export function destinationCovers(destinations: string[] | Unknown, target: KmsTarget, kms: Ipv4Prefix): Tri {
-    return destinationMatches(destinations, target, kms, prefixContains);
 }
 
 /**

@@ -23,7 +23,8 @@ function remediation(endpoint: string): string {
     );
 }
 
-function isWindows(props: unknown): boolean {
+/** True for a VM whose props say Windows (a Windows configuration, OS disk type, or a Windows image publisher). */
+export function isWindows(props: unknown): boolean {
     const windowsConfiguration = get(props, "osProfile", "windowsConfiguration");
     return (
         (windowsConfiguration !== undefined && windowsConfiguration !== null && windowsConfiguration !== UNKNOWN) ||

@@ -94,6 +94,18 @@ function baseName(name: string): string {
 
 /** The NSG's outbound rules in evaluation order, its default rules included once. */
 export function outboundRules(nsg: NsgFacts): SecurityRuleFact[] {
+    let rules = ordered.get(nsg);
+    if (!rules) {
+        rules = order(nsg);
+        ordered.set(nsg, rules);
+    }
+    return rules;
+}
+
+// One NSG often guards many VMs: order its rules once.
+const ordered = new WeakMap<NsgFacts, SecurityRuleFact[]>();
+
+function order(nsg: NsgFacts): SecurityRuleFact[] {
     const names = new Set(nsg.rules.map((r) => baseName(r.name).toLowerCase()));
     const defaults = DEFAULT_OUTBOUND_RULES.filter((d) => !names.has(d.name.toLowerCase()));
     return [...nsg.rules, ...defaults].filter((r) => r.direction.toLowerCase() === "outbound").sort((a, b) => a.priority - b.priority);

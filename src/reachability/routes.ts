@@ -25,7 +25,26 @@ export function deriveEffectiveRoutes(facts: Pick<PathFacts, "effectiveRoutes" |
     if (facts.routeTable === undefined) {
         return undefined;
     }
-    const table: RouteTableFacts | null = facts.routeTable;
+    // Many VMs share one table: derive once per table object when nothing else differs.
+    const cacheable = facts.routeTable !== null && !facts.bgpRoutes;
+    const key = (facts.vnetAddressPrefixes ?? []).join(",");
+    const cached = cacheable ? derived.get(facts.routeTable as RouteTableFacts)?.get(key) : undefined;
+    if (cached) {
+        return cached;
+    }
+    const result = derive(facts);
+    if (cacheable) {
+        const byKey = derived.get(facts.routeTable as RouteTableFacts) ?? new Map<string, RouteFact[]>();
+        byKey.set(key, result);
+        derived.set(facts.routeTable as RouteTableFacts, byKey);
+    }
+    return result;
+}
+
+const derived = new WeakMap<RouteTableFacts, Map<string, RouteFact[]>>();
+
+function derive(facts: Pick<PathFacts, "routeTable" | "vnetAddressPrefixes" | "bgpRoutes">): RouteFact[] {
+    const table: RouteTableFacts | null = facts.routeTable ?? null;
     const bgp = table?.disableBgpRoutePropagation ? [] : (facts.bgpRoutes ?? []);
     const user: RouteFact[] = (table?.routes ?? []).map((r) => ({
         name: r.name,
@@ -55,6 +74,17 @@ export interface RouteSelection {
     partial?: RouteFact;
 }
 
+const parsed = new WeakMap<RouteFact, (Ipv4Prefix | undefined)[]>();
+
+function prefixesOf(route: RouteFact): (Ipv4Prefix | undefined)[] {
+    let p = parsed.get(route);
+    if (!p) {
+        p = route.addressPrefixes.map(parseIpv4Prefix);
+        parsed.set(route, p);
+    }
+    return p;
+}
+
 function usable(route: RouteFact): boolean {
     return (route.state ?? "Active").toLowerCase() !== "invalid";
 }
@@ -65,8 +95,10 @@ export function selectRoute(routes: readonly RouteFact[], destination: Ipv4Prefi
     const equal: RouteFact[] = [];
     let partial: RouteFact | undefined;
     for (const route of routes.filter(usable)) {
-        for (const text of route.addressPrefixes) {
-            const prefix = parseIpv4Prefix(text);
+        const prefixes = prefixesOf(route);
+        for (let i = 0; i < prefixes.length; i++) {
+            const text = route.addressPrefixes[i];
+            const prefix = prefixes[i];
             if (!prefix) {
                 continue;
             }

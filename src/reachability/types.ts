@@ -174,7 +174,10 @@ export interface EgressSourceFact {
     publicIpAddresses?: string[];
 }
 
-/** Everything the engine knows about one VM's path out. */
+/**
+ * Everything the engine knows about one VM's path out. The engine never changes it and caches what it derives
+ * from a shared route table or NSG object (many VMs share one), so treat facts as immutable once judged.
+ */
 export interface PathFacts {
     /** VM name, for messages. */
     vmName?: string;

@@ -1,0 +1,307 @@
+/**
+ * Resolves each VM's network path from the resources of a stack: VM → NIC → subnet → route table, NSGs, NAT
+ * gateway, public IP, and an Azure Firewall at a `VirtualAppliance` next hop with its policy's rule collection
+ * groups. Inline and standalone children count alike. Anything not known yet (preview) or not in the stack
+ * stays unknown, and the engine then gives no verdict where it matters.
+ */
+import { PolicyResource } from "@pulumi/policy";
+import { firewallNextHopFromArm, nameFromId, nsgFromArm } from "../reachability/arm";
+import { NextHopFacts, NsgFacts, PathFacts, RouteTableFacts } from "../reachability/types";
+import { Group, ROUTE_TABLES, SECURITY_GROUPS, groupChildren } from "./children";
+import { UNKNOWN, get, list, textAt } from "./props";
+
+const T = {
+    nic: "azure-native:network:NetworkInterface",
+    subnet: "azure-native:network:Subnet",
+    vnet: "azure-native:network:VirtualNetwork",
+    nat: "azure-native:network:NatGateway",
+    pip: "azure-native:network:PublicIPAddress",
+    firewall: "azure-native:network:AzureFirewall",
+    firewallPolicy: "azure-native:network:FirewallPolicy",
+    ruleCollectionGroup: "azure-native:network:FirewallPolicyRuleCollectionGroup",
+};
+
+/** A plain copy of a value; reads that are unknown during preview become `UNKNOWN`. */
+function plain(value: unknown, depth = 0): unknown {
+    if (value === UNKNOWN || value === null || typeof value !== "object" || depth > 12) return value;
+    const items = list(value);
+    if (Array.isArray(items)) return items.map((v) => plain(v, depth + 1));
+    const out: Record<string, unknown> = {};
+    let keys: string[];
+    try {
+        keys = Object.keys(value);
+    } catch {
+        return UNKNOWN;
+    }
+    for (const key of keys) out[key] = plain(get(value, key), depth + 1);
+    return out;
+}
+
+function hasUnknown(value: unknown): boolean {
+    if (value === UNKNOWN) return true;
+    if (value === null || typeof value !== "object") return false;
+    return Object.values(value).some(hasUnknown);
+}
+
+const lower = (s: string) => s.toLowerCase();
+
+/** Where a reference points: a resource (or inline entry) of the stack, nothing, something outside, or not known yet. */
+type Ref<T> = { found: T } | "none" | "outside" | "unknown";
+
+interface Candidate {
+    resource: PolicyResource;
+    /** The inline entry, for a subnet written inside its VNet. */
+    props: unknown;
+    /** Its name, and its parent's name for a subnet, lower case. */
+    name?: string;
+    parentName?: string;
+    id?: string;
+}
+
+/** Index of one resource type: by ID, by name, by URN. */
+class Index {
+    private readonly byId = new Map<string, Candidate>();
+    private readonly byName = new Map<string, Candidate[]>();
+    private readonly byUrn = new Map<string, Candidate[]>();
+
+    constructor(
+        candidates: Candidate[],
+        private readonly segment: string,
+        private readonly parentSegment?: string,
+    ) {
+        for (const c of candidates) {
+            if (c.id) this.byId.set(lower(c.id), c);
+            if (c.name) this.byName.set(c.name, [...(this.byName.get(c.name) ?? []), c]);
+            this.byUrn.set(c.resource.urn, [...(this.byUrn.get(c.resource.urn) ?? []), c]);
+        }
+    }
+
+    /** Resolves `reference` (an `{ id }` object, as azure-native takes it) held by `holder` under input `key`. */
+    resolve(reference: unknown, holder: PolicyResource, key: string): Ref<Candidate> {
+        if (reference === undefined || reference === null) return "none";
+        const id = reference === UNKNOWN ? UNKNOWN : typeof reference === "string" ? reference : get(reference, "id");
+        if (typeof id === "string") {
+            const exact = this.byId.get(lower(id));
+            if (exact) return { found: exact };
+            const name = nameFromId(id, this.segment);
+            const parent = this.parentSegment ? nameFromId(id, this.parentSegment) : undefined;
+            const named = (name ? (this.byName.get(lower(name)) ?? []) : []).filter((c) => !parent || !c.parentName || c.parentName === lower(parent));
+            return named.length === 1 ? { found: named[0] } : named.length > 1 ? "unknown" : "outside";
+        }
+        if (id !== UNKNOWN && typeof reference === "object") {
+            return "none"; // `{}`: names nothing
+        }
+        // Preview: the ID is an output of a resource not created yet; the engine recorded which.
+        const deps = (holder.propertyDependencies?.[key] ?? []).flatMap((d) => this.byUrn.get(d.urn) ?? []);
+        return deps.length === 1 ? { found: deps[0] } : "unknown";
+    }
+}
+
+function textOf(props: unknown, ...keys: string[]): string | undefined {
+    for (const k of keys) {
+        const v = textAt(props, k);
+        if (typeof v === "string") return v;
+    }
+    return undefined;
+}
+
+function candidates(resources: readonly PolicyResource[], type: string, nameKeys: string[], parentKey?: string): Candidate[] {
+    return resources
+        .filter((r) => r.type === type)
+        .map((resource) => {
+            const name = textOf(resource.props, ...nameKeys);
+            const parent = parentKey ? textOf(resource.props, parentKey) : undefined;
+            return { resource, props: resource.props, name: name && lower(name), parentName: parent && lower(parent), id: textOf(resource.props, "id") };
+        });
+}
+
+function subnetCandidates(resources: readonly PolicyResource[]): Candidate[] {
+    const standalone = candidates(resources, T.subnet, ["subnetName", "name"], "virtualNetworkName");
+    const inline = resources
+        .filter((r) => r.type === T.vnet)
+        .flatMap((vnet) => {
+            const entries = list(get(vnet.props, "subnets"));
+            const vnetName = textOf(vnet.props, "virtualNetworkName", "name");
+            return (Array.isArray(entries) ? entries : []).map((entry) => {
+                const name = textOf(entry, "name");
+                return { resource: vnet, props: entry, name: name && lower(name), parentName: vnetName && lower(vnetName), id: textOf(entry, "id") };
+            });
+        });
+    return [...standalone, ...inline];
+}
+
+/** Everything resolved once per stack; `pathOf` then costs a few map lookups per VM. */
+export class StackPaths {
+    private readonly nics: Index;
+    private readonly subnets: Index;
+    private readonly routeTables: Index;
+    private readonly nsgs: Index;
+    private readonly nats: Index;
+    private readonly pips: Index;
+    private readonly routeGroups = new Map<PolicyResource, Group>();
+    private readonly nsgGroups = new Map<PolicyResource, Group>();
+    private readonly routesUnplaced: boolean;
+    private readonly rulesUnplaced: boolean;
+    private readonly nextHops: NextHopFacts[];
+    private readonly firewallByUrn = new Map<string, string>();
+    private readonly routeTableFacts = new Map<Group, RouteTableFacts | undefined>();
+    private readonly nsgFacts = new Map<Group, NsgFacts | undefined>();
+
+    constructor(resources: readonly PolicyResource[]) {
+        this.nics = new Index(candidates(resources, T.nic, ["networkInterfaceName", "name"]), "networkInterfaces");
+        this.subnets = new Index(subnetCandidates(resources), "subnets", "virtualNetworks");
+        const routing = groupChildren(resources, ROUTE_TABLES);
+        const security = groupChildren(resources, SECURITY_GROUPS);
+        this.routesUnplaced = routing.unplaced.length > 0;
+        this.rulesUnplaced = security.unplaced.length > 0;
+        const groupCandidates = (groups: Group[], into: Map<PolicyResource, Group>) =>
+            groups.flatMap((g) => (g.resource ? (into.set(g.resource, g), [{ resource: g.resource, props: g.resource.props, name: g.name, id: textOf(g.resource.props, "id") }]) : []));
+        this.routeTables = new Index(groupCandidates(routing.groups, this.routeGroups), "routeTables");
+        this.nsgs = new Index(groupCandidates(security.groups, this.nsgGroups), "networkSecurityGroups");
+        this.nats = new Index(candidates(resources, T.nat, ["natGatewayName", "name"]), "natGateways");
+        this.pips = new Index(candidates(resources, T.pip, ["publicIpAddressName", "name"]), "publicIPAddresses");
+        this.nextHops = this.firewalls(resources);
+    }
+
+    /** Each Azure Firewall of the stack as a next hop, at its private IP (or, in preview, at a key its routes point to). */
+    private firewalls(resources: readonly PolicyResource[]): NextHopFacts[] {
+        const policies = new Index(candidates(resources, T.firewallPolicy, ["firewallPolicyName", "name"]), "firewallPolicies");
+        const groups = resources.filter((r) => r.type === T.ruleCollectionGroup);
+        const hops: NextHopFacts[] = [];
+        for (const fw of resources.filter((r) => r.type === T.firewall)) {
+            const props = plain(fw.props);
+            const policyRef = policies.resolve(get(fw.props, "firewallPolicy"), fw, "firewallPolicy");
+            let rcgs: unknown[] | undefined;
+            let policyName: string | undefined;
+            if (typeof policyRef === "object") {
+                const policy = policyRef.found.resource;
+                policyName = textOf(policy.props, "firewallPolicyName", "name");
+                const mine = groups.filter((g) => {
+                    const byDep = (g.propertyDependencies?.firewallPolicyName ?? []).some((d) => d.urn === policy.urn);
+                    const name = textAt(g.props, "firewallPolicyName");
+                    return byDep || (typeof name === "string" && policyName !== undefined && lower(name) === lower(policyName));
+                });
+                // Only what decides: the group's name and policy may be outputs not known yet.
+                const copies = mine.map((g) => ({
+                    name: textOf(g.props, "ruleCollectionGroupName", "name") ?? g.name,
+                    priority: plain(get(g.props, "priority")),
+                    ruleCollections: plain(get(g.props, "ruleCollections")),
+                }));
+                // A group still being computed, or one whose policy cannot be told, leaves the rules unknown.
+                const undecided = groups.some((g) => !mine.includes(g) && textAt(g.props, "firewallPolicyName") === UNKNOWN && !(g.propertyDependencies?.firewallPolicyName ?? []).length);
+                rcgs = copies.some(hasUnknown) || undecided ? undefined : copies;
+            } else if (policyRef === "none") {
+                rcgs = []; // classic rules are not read: a firewall without a policy allows nothing the engine can see
+            }
+            const key = `firewall:${fw.urn}`;
+            this.firewallByUrn.set(fw.urn, key);
+            const withIp = firewallNextHopFromArm(props, rcgs, policyName);
+            const base = withIp ?? firewallNextHopFromArm({ ...(props as object), ipConfigurations: [{ privateIPAddress: key }] }, rcgs, policyName);
+            if (base) {
+                hops.push({ ...base, azureFirewall: { ...base.azureFirewall!, name: textOf(fw.props, "azureFirewallName", "name") ?? fw.name } });
+                if (withIp) hops.push({ ...hops[hops.length - 1], ipAddress: key });
+            }
+        }
+        return hops;
+    }
+
+    private routeTableOf(group: Group): RouteTableFacts | undefined {
+        if (this.routeTableFacts.has(group)) return this.routeTableFacts.get(group);
+        let facts: RouteTableFacts | undefined;
+        if (!group.incomplete) {
+            const routes = group.children.map((child) => {
+                const props = plain(child.props) as Record<string, unknown>;
+                if (props.nextHopIpAddress === UNKNOWN) {
+                    // In preview the appliance IP is often the firewall's output; the dependency names the firewall.
+                    const key = child.resource === group.resource ? ROUTE_TABLES.inlineProperty : "nextHopIpAddress";
+                    const fws = (child.resource.propertyDependencies?.[key] ?? []).map((d) => this.firewallByUrn.get(d.urn)).filter((k) => k !== undefined);
+                    if (fws.length === 1) props.nextHopIpAddress = fws[0];
+                }
+                return { ...props, name: child.name } as Record<string, unknown>;
+            });
+            const table = plain(group.resource?.props ?? {}) as Record<string, unknown>;
+            const candidate = { name: group.displayName, routes, disableBgpRoutePropagation: table.disableBgpRoutePropagation };
+            facts = hasUnknown(candidate) ? undefined : {
+                name: group.displayName,
+                routes: routes.map((r) => ({ name: String(r.name), addressPrefix: String(r.addressPrefix ?? ""), nextHopType: String(r.nextHopType ?? ""), ...(typeof r.nextHopIpAddress === "string" ? { nextHopIpAddress: r.nextHopIpAddress } : {}) })),
+                disableBgpRoutePropagation: table.disableBgpRoutePropagation === true,
+            };
+        }
+        this.routeTableFacts.set(group, facts);
+        return facts;
+    }
+
+    private nsgOf(group: Group): NsgFacts | undefined {
+        if (this.nsgFacts.has(group)) return this.nsgFacts.get(group);
+        const rules = group.children.map((child) => ({ ...(plain(child.props) as object), name: child.name }));
+        const facts = group.incomplete || hasUnknown(rules) ? undefined : nsgFromArm({ name: group.displayName, securityRules: rules });
+        this.nsgFacts.set(group, facts);
+        return facts;
+    }
+
+    private resolveRouteTable(ref: Ref<Candidate>): RouteTableFacts | null | undefined {
+        if (ref === "none") return this.routesUnplaced ? undefined : null;
+        if (typeof ref !== "object" || this.routesUnplaced) return undefined;
+        const group = this.routeGroups.get(ref.found.resource);
+        return group ? this.routeTableOf(group) : undefined;
+    }
+
+    private resolveNsg(ref: Ref<Candidate>): NsgFacts | null | undefined {
+        if (ref === "none") return null;
+        if (typeof ref !== "object" || this.rulesUnplaced) return undefined;
+        const group = this.nsgGroups.get(ref.found.resource);
+        return group ? this.nsgOf(group) : undefined;
+    }
+
+    /**
+     * The path facts of a VM's primary NIC; `undefined` when the NIC or its subnet cannot be found in the
+     * stack (not known yet, or owned elsewhere): then there is nothing to judge.
+     */
+    pathOf(vm: PolicyResource, vmName: string): PathFacts | undefined {
+        const nicRefs = list(get(vm.props, "networkProfile", "networkInterfaces"));
+        if (!Array.isArray(nicRefs) || nicRefs.length === 0) return undefined;
+        const primary = nicRefs.find((n) => get(n, "primary") === true) ?? nicRefs[0];
+        const nicRef = this.nics.resolve(primary, vm, "networkProfile");
+        if (typeof nicRef !== "object") return undefined;
+        const nic = nicRef.found.resource;
+        const configs = list(get(nic.props, "ipConfigurations"));
+        if (!Array.isArray(configs) || configs.length === 0) return undefined;
+        const config = configs.find((c) => get(c, "primary") === true) ?? configs[0];
+        const subnetRef = this.subnets.resolve(get(config, "subnet"), nic, "ipConfigurations");
+        if (typeof subnetRef !== "object") return undefined;
+        const subnet = subnetRef.found;
+        const sp = subnet.props;
+
+        const presence = (index: Index, value: unknown, holder: PolicyResource, key: string): { name: string } | null | undefined => {
+            if (value === UNKNOWN) return undefined;
+            const ref = index.resolve(value, holder, key);
+            if (ref === "none") return null;
+            if (typeof ref === "object") return { name: textOf(ref.found.resource.props, "natGatewayName", "publicIpAddressName", "name") ?? ref.found.resource.name };
+            // A reference to something outside the stack (or not known yet) still names one.
+            const id = get(value, "id");
+            return { name: (typeof id === "string" ? nameFromId(id) : undefined) ?? "(not known yet)" };
+        };
+        const outbound = get(sp, "defaultOutboundAccess");
+        const pools = list(get(config, "loadBalancerBackendAddressPools"));
+        const privateIp = textAt(config, "privateIPAddress");
+        const prefix = textAt(sp, "addressPrefix");
+        const subnetKey = subnet.resource.type === T.vnet ? "subnets" : "routeTable";
+        const facts: PathFacts = {
+            vmName,
+            subnetName: subnet.name ? (textOf(sp, "subnetName", "name") ?? subnet.name) : subnet.resource.name,
+            ...(typeof privateIp === "string" ? { privateIpAddress: privateIp } : {}),
+            vnetAddressPrefixes: typeof prefix === "string" ? [prefix] : [],
+            routeTable: this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnetKey)),
+            subnetNsg: this.resolveNsg(this.nsgs.resolve(get(sp, "networkSecurityGroup"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "networkSecurityGroup")),
+            nicNsg: this.resolveNsg(this.nsgs.resolve(get(nic.props, "networkSecurityGroup"), nic, "networkSecurityGroup")),
+            natGateway: presence(this.nats, get(sp, "natGateway"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "natGateway"),
+            nicPublicIp: presence(this.pips, get(config, "publicIPAddress"), nic, "ipConfigurations"),
+            // In a backend pool, outbound depends on the balancer's outbound rules: not judged here.
+            loadBalancerOutbound: pools === UNKNOWN || (Array.isArray(pools) && pools.length > 0) ? undefined : null,
+            // azure-native 3.x's API leaves default outbound access on when the property is not set.
+            ...(outbound === UNKNOWN ? {} : { defaultOutboundAccess: outbound !== false }),
+            nextHops: this.nextHops,
+        };
+        return facts;
+    }
+}
