@@ -7,8 +7,15 @@ import { parse as parseYaml } from "yaml";
 import { CliInputError } from "./errors";
 import { Harness, mockPulumi, SUBSCRIPTION } from "./mock-engine";
 
-/** What a secret config value is replaced with: an offline run cannot decrypt the stack's secrets. */
+/** How the plan shows a secret config value. */
 export const SECRET_PLACEHOLDER = "[secret]";
+
+/**
+ * What the program gets for a secret the offline run cannot decrypt (`secure:` in the stack file): a value that
+ * passes Azure's Windows password rules, so a VM's admin password is not refused. Other secrets with a format
+ * (a product key) need `--config key=value`.
+ */
+export const OFFLINE_SECRET_VALUE = "Offline-Plan-Secret-1";
 
 /** A program ready to run: where it is, what it is called, which stack and which config. */
 export interface ProgramSpec {
@@ -81,7 +88,7 @@ function stackConfig(project: string, file: string, label: string): { config: Re
     for (const [key, value] of Object.entries((stack.config ?? {}) as Record<string, unknown>)) {
         const k = fullKey(project, key);
         if (value !== null && typeof value === "object" && "secure" in (value as object)) {
-            config[k] = SECRET_PLACEHOLDER;
+            config[k] = OFFLINE_SECRET_VALUE;
             secretKeys.push(k);
         } else {
             config[k] = configText(value);
@@ -241,11 +248,22 @@ export async function runProgram(spec: ProgramSpec, load: (file: string) => unkn
     // A program claims route tables and NSGs for its KmsEgressRules; an earlier run in this process is not this program.
     (require("../network/ownership") as typeof import("../network/ownership")).forgetEgressClaims();
     pulumi.runtime.setAllConfig(spec.config, spec.secretKeys);
+    // A component that fails once its inputs resolve (in an apply) fails a registration, not the program's import.
+    const failures: unknown[] = [];
+    const onRejection = (reason: unknown) => failures.push(reason);
+    process.on("unhandledRejection", onRejection);
     try {
         load(spec.main);
         await harness.settle();
+        // Rejections surface on the next turns of the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
     } catch (err) {
-        throw missingConfig(err, spec) ?? err;
+        failures.unshift(err);
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+    if (failures.length > 0) {
+        throw missingConfig(failures[0], spec) ?? failures[0];
     }
     return { spec, harness, unreadSubnets, offlineAnswers };
 }
