@@ -8,7 +8,6 @@ const ROOT = path.join(__dirname, "..");
 
 /** Names a snippet uses without defining: the reader's own values. */
 const PLACEHOLDERS: Record<string, string> = {
-    spokeSubnetId: "string",
     output: "string",
 };
 
