@@ -32,6 +32,9 @@ beforeAll(() => {
     writeFileSync(path.join(scratch, "python-app", "Pulumi.yaml"), "name: py-app\nruntime: python\n");
     writeFileSync(path.join(scratch, "python-app", "__main__.py"), "import pulumi\n");
     mkdirSync(path.join(scratch, "empty"));
+    mkdirSync(path.join(scratch, "esm-app"));
+    writeFileSync(path.join(scratch, "esm-app", "Pulumi.yaml"), "name: esm-app\nruntime: nodejs\n");
+    writeFileSync(path.join(scratch, "esm-app", "package.json"), '{ "type": "module" }');
     writeFileSync(path.join(scratch, "not-a-folder.txt"), "");
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -167,6 +170,11 @@ describe("plan: bad input exits 2 with one clear line", () => {
             "a Python program",
             () => [path.join(scratch, "python-app")],
             `plan: ${path.join(scratch, "python-app")}: a python program; the offline plan runs Node.js programs (TypeScript or JavaScript, runtime: nodejs)`,
+        ],
+        [
+            "an ES module program",
+            () => [path.join(scratch, "esm-app")],
+            `plan: ${path.join(scratch, "esm-app")}: an ES module program ("type": "module" in package.json); the offline plan runs CommonJS programs`,
         ],
         ["the YAML example", () => ["yaml-consumer"], "plan: examples/yaml-consumer: a yaml program; the offline plan runs Node.js programs (TypeScript or JavaScript, runtime: nodejs)"],
         ["the policy pack", () => ["policy-pack"], "plan: examples/policy-pack: a policy pack (PulumiPolicy.yaml), not a program; use it with `pulumi preview --policy-pack examples/policy-pack`"],

@@ -153,6 +153,10 @@ export function readProgramFolder(dir: string, label: string, options: FolderOpt
             `${label}: a ${String(runtime ?? "runtime-less")} program; the offline plan runs Node.js programs (TypeScript or JavaScript, runtime: nodejs)`,
         );
     }
+    const pkgFile = path.join(dir, "package.json");
+    if (existsSync(pkgFile) && (JSON.parse(readFileSync(pkgFile, "utf8")) as { type?: string }).type === "module") {
+        throw new CliInputError(`${label}: an ES module program ("type": "module" in package.json); the offline plan runs CommonJS programs`);
+    }
     const stacks = options.withoutStackFile ? [] : stackNames(dir);
     let stack = options.stack;
     if (stack !== undefined && !stacks.includes(stack)) {
