@@ -151,23 +151,29 @@ export function buildPlan(run: ProgramRun): Plan {
         natGateway: lastSegment((r.inputs.natGateway as { id?: string } | undefined)?.id),
         defaultOutboundAccess: typeof r.inputs.defaultOutboundAccess === "boolean" ? r.inputs.defaultOutboundAccess : null,
     }));
-    const activations = h.ofType(`${PACKAGE_TYPE}KmsActivation`).map((component) => {
-        const child = h.registrations.find((r) => r.parentUrn === component.urn && r.custom)!;
+    // Any resource that runs the guest script under a KmsActivation (a VM or scale set extension, a Run Command).
+    const activations = h.ofType(`${PACKAGE_TYPE}KmsActivation`).flatMap((component) => {
+        const child = h.registrations.find((r) => r.parentUrn === component.urn && r.custom);
+        if (!child) {
+            return [];
+        }
         const outputs = (h.componentOutputs.get(component.urn) ?? {}) as Record<string, unknown>;
-        const isRunCommand = child.type.endsWith("RunCommandByVirtualMachine");
+        const isRunCommand = /RunCommand/.test(child.type);
         const command = isRunCommand ? undefined : String(secretInner(child.inputs.protectedSettings)?.commandToExecute ?? "");
         const keySource = String(outputs.keySource);
-        return {
-            vm: String(child.inputs.vmName),
-            resource: child.name,
-            mechanism: isRunCommand ? "RunCommand" : "CustomScriptExtension",
-            kmsEndpoint: String(outputs.kmsEndpoint),
-            keySource,
-            keyAction: KEY_ACTIONS[keySource] ?? keySource,
-            scriptCharacters: activationScript().length,
-            commandCharacters: command === undefined ? null : command.length,
-            waitsFor: waitsFor(h, child),
-        };
+        return [
+            {
+                vm: String(child.inputs.vmName ?? child.inputs.vmScaleSetName ?? component.name),
+                resource: child.name,
+                mechanism: isRunCommand ? "RunCommand" : "CustomScriptExtension",
+                kmsEndpoint: String(outputs.kmsEndpoint),
+                keySource,
+                keyAction: KEY_ACTIONS[keySource] ?? keySource,
+                scriptCharacters: activationScript().length,
+                commandCharacters: command === undefined ? null : command.length,
+                waitsFor: waitsFor(h, child),
+            },
+        ];
     });
     const azureResources = resources.filter((r) => r.azure).length;
     return {
