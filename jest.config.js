@@ -7,5 +7,11 @@ module.exports = {
     collectCoverageFrom: ["src/**/*.ts"],
     coverageReporters: ["text-summary", "text", "lcov"],
     coverageThreshold: { global: { statements: 90 } },
+    // The package's own name (the examples import it as a consumer would) resolves to the sources under test.
+    moduleNameMapper: {
+        "^azure-kms-activation$": "<rootDir>/src",
+        "^azure-kms-activation/policy$": "<rootDir>/src/policy",
+        "^azure-kms-activation/reachability$": "<rootDir>/src/reachability",
+    },
     transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
 };

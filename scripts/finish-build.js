@@ -38,5 +38,11 @@ if (typeof reachability.decideReachability !== "function" || typeof reachability
     console.error("dist/reachability does not export decideReachability and pathFactsFromAzureCli");
     process.exit(1);
 }
+// The command (package.json "bin"): runnable by node, as npm links it into node_modules/.bin.
+const bin = path.join(root, require(path.join(root, "package.json")).bin["azure-kms-activation"]);
+if (!fs.existsSync(bin) || !fs.readFileSync(bin, "utf8").startsWith("#!/usr/bin/env node\n")) {
+    console.error(`${path.relative(root, bin)} is missing or has no #!/usr/bin/env node line`);
+    process.exit(1);
+}
 const rendered = pkg.renderActivationScript({});
-console.log(`dist: ${surface.length} public exports and ${policy.kmsActivationPolicies.length} policies present, declarations emitted, guest script ${rendered.script.length} characters`);
+console.log(`dist: ${surface.length} public exports and ${policy.kmsActivationPolicies.length} policies present, declarations emitted, guest script ${rendered.script.length} characters, command ${path.relative(root, bin)}`);

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as path from "path";
-import { runExample } from "../scripts/examples";
-import { buildPlan, parseArgs, Plan, renderMermaid, renderText } from "../scripts/plan";
+import { runExample } from "../src/cli/examples";
+import { buildPlan, parseArgs, Plan, renderMermaid, renderText } from "../src/cli/plan";
 
 const ROOT = path.join(__dirname, "..");
 let plan: Plan;
@@ -45,15 +45,36 @@ describe("offline plan (quickstart)", () => {
         expect(mermaid).toContain("    r_kms_net --> r_kms_net_nat");
         expect(mermaid).toContain('    r_kms_net_nat["NatGateway<br/>kms-net-nat"]');
         expect(mermaid).toContain("    class r_kms_net component");
+        // As in the README's diagram: the guest activation waits for the KMS routes and the NSG rule.
+        expect(mermaid.split("\n").filter((l) => l.includes("activation waits for"))).toEqual([
+            "    r_kms_net_kms_route_20_118_99_224 -. activation waits for .-> r_kms_vm_01_activation_extension",
+            "    r_kms_net_kms_route_40_83_235_53 -. activation waits for .-> r_kms_vm_01_activation_extension",
+            "    r_kms_net_kms_route_23_102_135_246 -. activation waits for .-> r_kms_vm_01_activation_extension",
+            "    r_kms_net_kms_rule -. activation waits for .-> r_kms_vm_01_activation_extension",
+        ]);
     });
 
-    test("arguments: example, --json, --mermaid; anything else is refused with the fix", () => {
-        expect(parseArgs([])).toEqual({ target: "quickstart", format: "text" });
-        expect(parseArgs(["on-prem-kms", "--json"])).toEqual({ target: "on-prem-kms", format: "json" });
-        expect(parseArgs(["--mermaid", "sovereign-clouds:china"])).toEqual({ target: "sovereign-clouds:china", format: "mermaid" });
-        expect(() => parseArgs(["--yaml"])).toThrow("unknown option --yaml; use: npm run plan [-- <example>] [--json] [--mermaid]");
+    test("arguments: example or folder, --stack, --config, one of --json and --mermaid; anything else is refused with the fix", () => {
+        const base = { isFolder: false, stack: undefined, config: {} };
+        expect(parseArgs([])).toEqual({ ...base, target: "quickstart", format: "text" });
+        expect(parseArgs(["on-prem-kms", "--json"])).toEqual({ ...base, target: "on-prem-kms", format: "json" });
+        expect(parseArgs(["--mermaid", "sovereign-clouds:china"])).toEqual({ ...base, target: "sovereign-clouds:china", format: "mermaid" });
+        expect(parseArgs([".", "--stack", "dev", "--config", "location=northeurope", "--config=vms=[\"a\"]", "--json"])).toEqual({
+            target: ".",
+            isFolder: true,
+            stack: "dev",
+            config: { location: "northeurope", vms: '["a"]' },
+            format: "json",
+        });
+        expect(parseArgs(["--stack=usgov", "../infra"])).toMatchObject({ target: "../infra", isFolder: true, stack: "usgov" });
+        expect(() => parseArgs(["--yaml"])).toThrow("unknown option --yaml");
+        expect(() => parseArgs(["--json", "--mermaid"])).toThrow("--json and --mermaid cannot be used together; pick one");
+        expect(() => parseArgs(["--stack"])).toThrow("--stack needs a value");
+        expect(() => parseArgs(["--stack", "a", "--stack", "b"])).toThrow("--stack given twice; plan one stack at a time");
+        expect(() => parseArgs(["--config", "location"])).toThrow("--config location: expected <key>=<value>");
+        expect(() => parseArgs(["quickstart", "on-prem-kms"])).toThrow('one program at a time: got "quickstart" and "on-prem-kms"');
         expect(() => parseArgs(["nope"])).toThrow(
-            'unknown example "nope"; known examples: byo-vhd-forced-tunnel, fleet-remediation, hub-firewall, on-prem-kms, quickstart, sovereign-clouds, sovereign-clouds:china',
+            'unknown example "nope"; known examples: byo-vhd-forced-tunnel, fleet-remediation, hub-firewall, on-prem-kms, quickstart, sovereign-clouds, sovereign-clouds:china (a folder: ./nope)',
         );
     });
 });

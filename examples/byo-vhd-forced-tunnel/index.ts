@@ -3,7 +3,7 @@
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
-import { KmsEgressRules, KmsHostForm, KmsWindowsVm } from "../../src";
+import { KmsEgressRules, KmsHostForm, KmsWindowsVm } from "azure-kms-activation";
 
 const config = new pulumi.Config();
 const location = config.get("location") ?? "westeurope";

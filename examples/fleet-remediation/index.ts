@@ -2,7 +2,7 @@
 // and NSG get the KMS egress once. Nothing existing is replaced; VMs that already carry a CustomScriptExtension
 // get a managed Run Command instead (Azure allows one CustomScriptExtension per Windows VM).
 import * as pulumi from "@pulumi/pulumi";
-import { ActivationMechanism, KmsActivation, KmsEgressRules } from "../../src";
+import { ActivationMechanism, KmsActivation, KmsEgressRules } from "azure-kms-activation";
 
 /** A subnet whose route table and NSG get the KMS routes and rule. */
 interface FleetSubnet {

@@ -4,7 +4,7 @@
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
-import { KmsFirewallRules, KmsWindowsVm, PrivateSubnetCheck } from "../../src";
+import { KmsFirewallRules, KmsWindowsVm, PrivateSubnetCheck } from "azure-kms-activation";
 
 const config = new pulumi.Config();
 const location = config.get("location") ?? "westeurope";

@@ -3,7 +3,7 @@
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
-import { ExplicitOutbound, KmsNetwork, KmsWindowsVm } from "../../src";
+import { ExplicitOutbound, KmsNetwork, KmsWindowsVm } from "azure-kms-activation";
 
 const config = new pulumi.Config();
 const location = config.get("location") ?? "westeurope";

@@ -1,7 +1,7 @@
 // Quickstart: a new network where Windows can activate, and one Windows Server 2022 Datacenter: Azure Edition VM.
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
-import { KmsNetwork, KmsWindowsVm } from "../../src";
+import { KmsNetwork, KmsWindowsVm } from "azure-kms-activation";
 
 const config = new pulumi.Config();
 const location = config.get("location") ?? "westeurope";

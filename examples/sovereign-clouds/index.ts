@@ -2,7 +2,7 @@
 // `azure-native:environment` picks the cloud's Resource Manager; `cloud` picks its KMS names and IPs.
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
-import { AzureCloud, KmsNetwork, KmsWindowsVm } from "../../src";
+import { AzureCloud, KmsNetwork, KmsWindowsVm } from "azure-kms-activation";
 
 const config = new pulumi.Config();
 const cloud = config.require("cloud") as AzureCloud;

@@ -1,0 +1,140 @@
+// How the command loads a user's program in Node: TypeScript through the program's own compiler (as Pulumi's
+// nodejs runtime does), and this package's own name resolved to the copy the command belongs to.
+import { existsSync, readdirSync, readFileSync } from "fs";
+import { createRequire } from "module";
+import * as path from "path";
+import { CliInputError } from "./errors";
+
+/** The package's root: `src/cli` or `dist/cli` is two folders below it. */
+export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
+const PACKAGE_NAME = "azure-kms-activation";
+
+type TypeScriptModule = typeof import("typescript");
+
+/** Which TypeScript compiler a program's .ts files are transpiled with, and why that one. */
+export interface TypeScriptChoice {
+    path: string;
+    version: string;
+    source: "program" | "pulumi-vendored";
+}
+
+/**
+ * The compiler for a program's TypeScript: the program's own `typescript` (resolved from its folder, as Pulumi's
+ * nodejs runtime resolves it), else the TypeScript that `@pulumi/pulumi` vendors (Pulumi's own fallback).
+ * Undefined when neither is installed.
+ */
+export function findTypeScript(dir: string): TypeScriptChoice | undefined {
+    const fromProgram = createRequire(path.join(dir, "package.json"));
+    try {
+        const file = fromProgram.resolve("typescript");
+        return { path: file, version: (fromProgram(file) as TypeScriptModule).version, source: "program" };
+    } catch {
+        // no typescript in the program's node_modules: try Pulumi's vendored copy
+    }
+    let pulumiDir: string;
+    try {
+        pulumiDir = path.dirname(fromProgram.resolve("@pulumi/pulumi"));
+    } catch {
+        return undefined;
+    }
+    const vendorDir = path.join(pulumiDir, "vendor");
+    const vendored = existsSync(vendorDir) ? readdirSync(vendorDir).find((d) => d.startsWith("typescript@")) : undefined;
+    if (!vendored) {
+        return undefined;
+    }
+    const file = path.join(vendorDir, vendored, "typescript.js");
+    return { path: file, version: (require(file) as TypeScriptModule).version, source: "pulumi-vendored" };
+}
+
+/** The program's tsconfig.json compiler options (if any), made to emit CommonJS for Node's `require`. */
+function compilerOptions(ts: TypeScriptModule, dir: string): import("typescript").CompilerOptions {
+    const file = path.join(dir, "tsconfig.json");
+    let options: import("typescript").CompilerOptions = {};
+    if (existsSync(file)) {
+        const read = ts.readConfigFile(file, ts.sys.readFile);
+        if (!read.error) {
+            options = ts.parseJsonConfigFileContent(read.config, ts.sys, dir).options;
+        }
+    }
+    return {
+        ...options,
+        module: ts.ModuleKind.CommonJS,
+        target: options.target ?? ts.ScriptTarget.ES2020,
+        esModuleInterop: options.esModuleInterop ?? true,
+        sourceMap: false,
+        inlineSourceMap: true,
+        declaration: false,
+        noEmit: false,
+    };
+}
+
+/**
+ * Makes Node's `require` run `.ts` files: transpiled one at a time (no type check; `tsc` and `pulumi preview` do
+ * that). Does nothing when `.ts` already loads (under ts-node, as `npm run plan` runs). Throws `CliInputError` when
+ * the program needs TypeScript and none is installed.
+ */
+export function registerTypeScript(main: string, dir: string, label: string): TypeScriptChoice | undefined {
+    const extensions = require.extensions as NodeJS.RequireExtensions;
+    if (!/\.[cm]?tsx?$/.test(main) || extensions[".ts"]) {
+        return undefined;
+    }
+    const choice = findTypeScript(dir);
+    if (!choice) {
+        throw new CliInputError(
+            `${label}: ${path.basename(main)} is TypeScript and neither typescript nor @pulumi/pulumi is installed there; run \`npm install\` in the program's folder`,
+        );
+    }
+    const ts = require(choice.path) as TypeScriptModule;
+    const options = compilerOptions(ts, dir);
+    const compile = (module: NodeJS.Module, filename: string) => {
+        const output = ts.transpileModule(readFileSync(filename, "utf8"), { compilerOptions: options, fileName: filename });
+        (module as unknown as { _compile(code: string, file: string): void })._compile(output.outputText, filename);
+    };
+    extensions[".ts"] = compile;
+    extensions[".tsx"] = compile;
+    return choice;
+}
+
+/** This package's entry points, in the copy the command belongs to (src/ under ts-node, dist/ when installed). */
+const OWN_ENTRIES: Record<string, string> = {
+    [PACKAGE_NAME]: path.join(__dirname, "..", "index"),
+    [`${PACKAGE_NAME}/policy`]: path.join(__dirname, "..", "policy", "index"),
+};
+
+/**
+ * Resolves `azure-kms-activation` (and `/policy`) in the program to the copy the command belongs to when Node would
+ * resolve them into this same package anyway (the examples' self-reference, or the consumer's installed copy), so
+ * the plan and the components share one module instance. An import that resolves to another copy is left alone.
+ */
+export function resolveOwnPackage(): () => void {
+    const Module = require("module") as { _resolveFilename: (request: string, parent: unknown, ...rest: unknown[]) => string };
+    const original = Module._resolveFilename;
+    Module._resolveFilename = function (this: unknown, request: string, parent: unknown, ...rest: unknown[]): string {
+        const own = OWN_ENTRIES[request];
+        if (own === undefined) {
+            return original.call(this, request, parent, ...rest);
+        }
+        let resolved: string | undefined;
+        try {
+            resolved = original.call(this, request, parent, ...rest);
+        } catch {
+            resolved = undefined;
+        }
+        if (resolved !== undefined && !resolved.startsWith(PACKAGE_ROOT + path.sep)) {
+            return resolved;
+        }
+        return original.call(this, own, parent, ...rest);
+    };
+    return () => {
+        Module._resolveFilename = original;
+    };
+}
+
+/** Checks the program's folder can load `@pulumi/pulumi` (its dependencies are installed). */
+export function checkInstalled(dir: string, label: string): void {
+    try {
+        createRequire(path.join(dir, "package.json")).resolve("@pulumi/pulumi");
+    } catch {
+        throw new CliInputError(`${label}: @pulumi/pulumi is not installed for this program; run \`npm install\` in its folder`);
+    }
+}

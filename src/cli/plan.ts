@@ -1,0 +1,552 @@
+// `azure-kms-activation plan`: runs a Pulumi program under Pulumi's mock engine (no credentials, no network, nothing
+// deployed) and prints what `pulumi up` would create, like `pulumi preview`, with the KMS egress, each subnet's
+// outbound and each VM's guest activation. The rendering walks the registered resources, so any resource type shows.
+import * as path from "path";
+import { activationScript, MAX_COMMAND_LENGTH } from "../guest/render";
+import { CliInputError } from "./errors";
+import { exampleSpec, isExampleName, listTargets } from "./examples";
+import { checkInstalled, registerTypeScript, resolveOwnPackage } from "./loader";
+import { Registration } from "./mock-engine";
+import { OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
+
+const PACKAGE_TYPE = "azure-kms-activation:index:";
+
+export interface PlanResource {
+    type: string;
+    name: string;
+    parent: string | null;
+    azure: boolean;
+}
+
+export interface PlanRoute {
+    routeTable: string;
+    name: string;
+    addressPrefix: string;
+    nextHop: string;
+    addedByPackage: boolean;
+}
+
+export interface PlanSecurityRule {
+    networkSecurityGroup: string;
+    name: string;
+    priority: number;
+    direction: string;
+    access: string;
+    protocol: string;
+    source: string;
+    destinations: string[];
+    ports: string;
+    addedByPackage: boolean;
+}
+
+export interface PlanFirewallRule {
+    firewallPolicy: string;
+    ruleCollectionGroup: string;
+    groupPriority: number;
+    ruleCollection: string;
+    collectionPriority: number;
+    action: string;
+    name: string;
+    ruleType: string;
+    protocols: string[];
+    sources: string[];
+    destinations: string[];
+    ports: string[];
+    addedByPackage: boolean;
+}
+
+export interface PlanOutbound {
+    subnet: string;
+    natGateway: string | null;
+    defaultOutboundAccess: boolean | null;
+}
+
+export interface PlanActivation {
+    vm: string;
+    /** The VM extension or Run Command that runs the guest activation. */
+    resource: string;
+    mechanism: string;
+    kmsEndpoint: string;
+    keySource: string;
+    keyAction: string;
+    scriptCharacters: number;
+    commandCharacters: number | null;
+    /** What the guest activation waits for (`activationWaitsFor`: the KMS routes and rule). */
+    waitsFor: PlanActivationWait[];
+}
+
+export interface PlanActivationWait {
+    /** The resource the activation waits for. */
+    name: string;
+    type: string;
+}
+
+export interface Plan {
+    offline: true;
+    /** How the program was named: `examples/quickstart`, or its folder. */
+    program: string;
+    /** The example target (`sovereign-clouds:china`), or null for a program folder. */
+    example: string | null;
+    project: string;
+    stack: string;
+    /** The config the program ran with; secrets as `[secret]`. */
+    config: Record<string, string>;
+    /** Invokes answered by assumption, since an offline run cannot ask Azure. */
+    offlineAnswers: OfflineAnswer[];
+    resources: PlanResource[];
+    routes: PlanRoute[];
+    securityRules: PlanSecurityRule[];
+    firewallRules: PlanFirewallRule[];
+    outbound: PlanOutbound[];
+    activations: PlanActivation[];
+    unreadSubnets: string[];
+    summary: { toCreate: number; azureResources: number; components: number };
+}
+
+const KEY_ACTIONS: Record<string, string> = {
+    explicit: "install the given key (a secret), unless it is already installed",
+    imageSku: "the image SKU's KMS client key: kept when the image already has it, else installed",
+    detected: "detected in the guest from build and edition: installed unless the right KMS client key is in",
+};
+
+function lastSegment(id: unknown): string | null {
+    return typeof id === "string" ? id.split("/").pop() ?? null : null;
+}
+
+function withinPackage(harness: ProgramRun["harness"], r: Registration): boolean {
+    for (let parent = harness.byUrn(r.parentUrn); parent; parent = harness.byUrn(parent.parentUrn)) {
+        if (parent.type.startsWith(PACKAGE_TYPE)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+function secretInner(value: unknown): any {
+    return value && typeof value === "object" && "value" in (value as object) ? (value as { value: unknown }).value : value;
+}
+
+// What an activation depends on by its own inputs (the machine it runs on, its resource group), not by
+// activationWaitsFor.
+const MACHINE_INPUTS = ["vmName", "vmScaleSetName"];
+
+/** The resources an activation waits for (activationWaitsFor), besides the machine and group it runs in. */
+function waitsFor(h: ProgramRun["harness"], child: Registration): PlanActivationWait[] {
+    return child.dependencies
+        .map((urn) => h.byUrn(urn))
+        .filter((r): r is Registration => r !== undefined && r.custom)
+        .filter((r) => r.type !== "azure-native:resources:ResourceGroup")
+        .filter((r) => !MACHINE_INPUTS.some((k) => r.inputs[k] !== undefined && r.inputs[k] === child.inputs[k]))
+        .map((r) => ({ name: r.name, type: r.type }));
+}
+
+/** The plan of a finished offline run. */
+export function buildPlan(run: ProgramRun): Plan {
+    const h = run.harness;
+    const resources = h.registrations.map((r) => ({ type: r.type, name: r.name, parent: h.byUrn(r.parentUrn)?.name ?? null, azure: r.custom }));
+    const routes = h.ofType("azure-native:network:Route").map((r) => ({
+        routeTable: String(r.inputs.routeTableName),
+        name: String(r.inputs.routeName ?? r.name),
+        addressPrefix: String(r.inputs.addressPrefix),
+        nextHop: [r.inputs.nextHopType, r.inputs.nextHopIpAddress].filter(Boolean).join(" "),
+        addedByPackage: withinPackage(h, r),
+    }));
+    const securityRules = h.ofType("azure-native:network:SecurityRule").map((r) => ({
+        networkSecurityGroup: String(r.inputs.networkSecurityGroupName),
+        name: String(r.inputs.securityRuleName ?? r.name),
+        priority: Number(r.inputs.priority),
+        direction: String(r.inputs.direction),
+        access: String(r.inputs.access),
+        protocol: String(r.inputs.protocol),
+        source: String(r.inputs.sourceAddressPrefix ?? (r.inputs.sourceAddressPrefixes as string[] | undefined)?.join(",") ?? "*"),
+        destinations: (r.inputs.destinationAddressPrefixes as string[] | undefined) ?? [String(r.inputs.destinationAddressPrefix)],
+        ports: String(r.inputs.destinationPortRange ?? (r.inputs.destinationPortRanges as string[] | undefined)?.join(",")),
+        addedByPackage: withinPackage(h, r),
+    }));
+    const firewallRules = h.ofType("azure-native:network:FirewallPolicyRuleCollectionGroup").flatMap((group) =>
+        ((group.inputs.ruleCollections as Record<string, any>[] | undefined) ?? []).flatMap((collection) =>
+            ((collection.rules as Record<string, any>[] | undefined) ?? []).map((rule) => ({
+                firewallPolicy: String(group.inputs.firewallPolicyName),
+                ruleCollectionGroup: String(group.inputs.ruleCollectionGroupName ?? group.name),
+                groupPriority: Number(group.inputs.priority),
+                ruleCollection: String(collection.name),
+                collectionPriority: Number(collection.priority),
+                action: String(collection.action?.type ?? ""),
+                name: String(rule.name),
+                ruleType: String(rule.ruleType),
+                protocols: (rule.ipProtocols ?? rule.protocols?.map((p: { protocolType: string; port?: number }) => `${p.protocolType}:${p.port}`) ?? []) as string[],
+                sources: (rule.sourceAddresses ?? []) as string[],
+                destinations: (rule.destinationAddresses ?? rule.targetFqdns ?? []) as string[],
+                ports: (rule.destinationPorts ?? []) as string[],
+                addedByPackage: withinPackage(h, group),
+            })),
+        ),
+    );
+    const outbound = h.ofType("azure-native:network:Subnet").map((r) => ({
+        subnet: r.name,
+        natGateway: lastSegment((r.inputs.natGateway as { id?: string } | undefined)?.id),
+        defaultOutboundAccess: typeof r.inputs.defaultOutboundAccess === "boolean" ? r.inputs.defaultOutboundAccess : null,
+    }));
+    // Any resource that runs the guest script under a KmsActivation (a VM or scale set extension, a Run Command).
+    const activations = h.ofType(`${PACKAGE_TYPE}KmsActivation`).flatMap((component) => {
+        const child = h.registrations.find((r) => r.parentUrn === component.urn && r.custom);
+        if (!child) {
+            return [];
+        }
+        const outputs = (h.componentOutputs.get(component.urn) ?? {}) as Record<string, unknown>;
+        const isRunCommand = /RunCommand/.test(child.type);
+        const command = isRunCommand ? undefined : String(secretInner(child.inputs.protectedSettings)?.commandToExecute ?? "");
+        const keySource = String(outputs.keySource);
+        return [
+            {
+                vm: String(child.inputs.vmName ?? child.inputs.vmScaleSetName ?? component.name),
+                resource: child.name,
+                mechanism: isRunCommand ? "RunCommand" : "CustomScriptExtension",
+                kmsEndpoint: String(outputs.kmsEndpoint),
+                keySource,
+                keyAction: KEY_ACTIONS[keySource] ?? keySource,
+                scriptCharacters: activationScript().length,
+                commandCharacters: command === undefined ? null : command.length,
+                waitsFor: waitsFor(h, child),
+            },
+        ];
+    });
+    const azureResources = resources.filter((r) => r.azure).length;
+    return {
+        offline: true,
+        program: run.spec.label,
+        example: run.spec.label.startsWith("examples/") ? run.spec.label.slice("examples/".length) : null,
+        project: run.spec.project,
+        stack: run.spec.stack,
+        config: Object.fromEntries(
+            Object.entries(run.spec.config).map(([k, v]) => [k, run.spec.secretKeys.includes(k) ? SECRET_PLACEHOLDER : v]),
+        ),
+        offlineAnswers: run.offlineAnswers,
+        resources,
+        routes,
+        securityRules,
+        firewallRules,
+        outbound,
+        activations,
+        unreadSubnets: run.unreadSubnets,
+        // The stack resource Pulumi adds is counted too, as `pulumi preview` does.
+        summary: { toCreate: resources.length + 1, azureResources, components: resources.length - azureResources },
+    };
+}
+
+function configLines(plan: Plan): string[] {
+    const keys = Object.keys(plan.config).sort();
+    if (keys.length === 0) {
+        return [];
+    }
+    const width = Math.max(...keys.map((k) => k.length)) + 2;
+    return ["Config:", ...keys.map((k) => `    ${k.padEnd(width)}${plan.config[k]}`), ""];
+}
+
+function tree(plan: Plan): string[] {
+    const stack = `${plan.project}-${plan.stack}`;
+    const rows: [string, string, string][] = [["pulumi:pulumi:Stack", stack, "create"]];
+    const walk = (parent: string | null, indent: string) => {
+        const children = plan.resources.filter((r) => r.parent === parent);
+        children.forEach((child, i) => {
+            const last = i === children.length - 1;
+            rows.push([`${indent}${last ? "└─ " : "├─ "}${child.type}`, child.name, "create"]);
+            walk(child.name, `${indent}${last ? "   " : "│  "}`);
+        });
+    };
+    walk(null, "");
+    const typeWidth = Math.max(...rows.map((r) => r[0].length)) + 2;
+    const nameWidth = Math.max(...rows.map((r) => r[1].length)) + 2;
+    return [
+        ` ${"    Type".padEnd(typeWidth + 4)}${"Name".padEnd(nameWidth)}Plan`,
+        ...rows.map(([type, name, op]) => ` +   ${type.padEnd(typeWidth)}${name.padEnd(nameWidth)}${op}`),
+    ];
+}
+
+/** The plan as text that reads like `pulumi preview`. */
+export function renderText(plan: Plan): string {
+    const n = (x: number) => x.toLocaleString("en-US");
+    const lines = [
+        `Offline plan of ${plan.program} (stack "${plan.stack}")`,
+        "Pulumi's mock engine ran the program: no Azure credentials, no network, nothing deployed.",
+        "",
+        ...tree(plan),
+        "",
+        "Resources:",
+        `    + ${plan.summary.toCreate} to create (${plan.summary.azureResources} Azure resources, ${plan.summary.components} components)`,
+        "",
+        ...configLines(plan),
+        "KMS egress:",
+    ];
+    const packageRoutes = plan.routes.filter((r) => r.addedByPackage);
+    const packageRules = plan.securityRules.filter((r) => r.addedByPackage);
+    for (const table of [...new Set(plan.routes.map((r) => r.routeTable))]) {
+        lines.push(`    route table ${table}:`);
+        for (const r of plan.routes.filter((x) => x.routeTable === table)) {
+            lines.push(`        ${r.addedByPackage ? "+ KMS" : "  own"}  ${r.name.padEnd(28)}${r.addressPrefix.padEnd(20)}-> ${r.nextHop}`);
+        }
+    }
+    for (const nsg of [...new Set(plan.securityRules.map((r) => r.networkSecurityGroup))]) {
+        lines.push(`    NSG ${nsg}:`);
+        for (const r of plan.securityRules.filter((x) => x.networkSecurityGroup === nsg)) {
+            lines.push(
+                `        ${r.addedByPackage ? "+ KMS" : "  own"}  ${r.name.padEnd(28)}priority ${String(r.priority).padEnd(6)}${r.direction} ${r.access} ${r.protocol} ${r.source} -> ${r.destinations.join(", ")} port ${r.ports}`,
+            );
+        }
+    }
+    for (const group of [...new Set(plan.firewallRules.map((r) => `${r.firewallPolicy}\u0000${r.ruleCollectionGroup}`))]) {
+        const [policy, name] = group.split("\u0000");
+        const rules = plan.firewallRules.filter((r) => r.firewallPolicy === policy && r.ruleCollectionGroup === name);
+        lines.push(`    firewall policy ${policy}, rule collection group ${name} (priority ${rules[0].groupPriority}):`);
+        for (const r of rules) {
+            lines.push(
+                `        ${r.addedByPackage ? "+ KMS" : "  own"}  ${r.name.padEnd(28)}${r.ruleCollection} (priority ${r.collectionPriority}) ${r.action} ${r.ruleType} ${r.protocols.join(",")} ` +
+                    `${r.sources.join(", ")} -> ${r.destinations.join(", ")} port ${r.ports.join(",")}`,
+            );
+        }
+    }
+    if (packageRoutes.length === 0 && packageRules.length === 0 && !plan.firewallRules.some((r) => r.addedByPackage)) {
+        lines.push("    (none)");
+    }
+    lines.push("", "Explicit outbound:");
+    for (const o of plan.outbound) {
+        const access = o.defaultOutboundAccess === false ? "private subnet (defaultOutboundAccess: false)" : "default outbound access";
+        lines.push(`    subnet ${o.subnet}: ${o.natGateway ? `NAT gateway ${o.natGateway}` : "no NAT gateway"}, ${access}`);
+    }
+    for (const s of plan.unreadSubnets) {
+        lines.push(`    existing subnet ${s}: cannot be read offline; pulumi preview reads it and warns when it is private without a way out`);
+    }
+    if (plan.outbound.length === 0 && plan.unreadSubnets.length === 0) {
+        lines.push("    (no subnet in this program)");
+    }
+    lines.push("", "Guest activation:");
+    for (const a of plan.activations) {
+        lines.push(`    VM ${a.vm}: ${a.mechanism} -> slmgr /skms ${a.kmsEndpoint}`);
+        lines.push(`        key: ${a.keyAction}`);
+        lines.push(
+            `        guest script: ${n(a.scriptCharacters)} characters` +
+                (a.commandCharacters === null ? " (inline Run Command script)" : `; command line ${n(a.commandCharacters)} of ${n(MAX_COMMAND_LENGTH)}`),
+        );
+        if (a.waitsFor.length > 0) {
+            lines.push(`        waits for: ${a.waitsFor.map((w) => w.name).join(", ")}`);
+        }
+    }
+    if (plan.activations.length === 0) {
+        lines.push("    (no KmsActivation in this program)");
+    }
+    if (plan.offlineAnswers.length > 0) {
+        lines.push("", "Offline answers (no Azure to ask):");
+        for (const a of plan.offlineAnswers) {
+            lines.push(`    ${a.token}: ${a.assumption}`);
+        }
+    }
+    lines.push("", "This was an offline plan. With Azure credentials, `pulumi preview` shows the real diff against your subscription.");
+    return lines.join("\n");
+}
+
+function nodeId(name: string): string {
+    return `r_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
+}
+
+/** The resource tree as a Mermaid flowchart, with the edges the guest activation waits for. */
+export function renderMermaid(plan: Plan): string {
+    const lines = ["flowchart TD", `    stack["${plan.project} (offline plan)"]`];
+    for (const r of plan.resources) {
+        const kind = r.type.split(":").pop();
+        lines.push(`    ${nodeId(r.name)}["${kind}<br/>${r.name}"]`);
+        lines.push(`    ${r.parent ? nodeId(r.parent) : "stack"} --> ${nodeId(r.name)}`);
+        if (r.type.startsWith(PACKAGE_TYPE)) {
+            lines.push(`    class ${nodeId(r.name)} component`);
+        }
+    }
+    for (const a of plan.activations) {
+        for (const w of a.waitsFor) {
+            lines.push(`    ${nodeId(w.name)} -. activation waits for .-> ${nodeId(a.resource)}`);
+        }
+    }
+    lines.push("    classDef component fill:#e8f0fe,stroke:#1a73e8");
+    return lines.join("\n");
+}
+
+export type PlanFormat = "text" | "json" | "mermaid";
+
+export interface PlanArgs {
+    /** An example target (`quickstart`, `sovereign-clouds:china`) or a folder (`.`, `./infra`, `../app`). */
+    target: string;
+    /** Whether `target` is a folder: it is `.`/`..`, has a path separator, or is not an example's name. */
+    isFolder: boolean;
+    stack: string | undefined;
+    config: Record<string, string>;
+    format: PlanFormat;
+}
+
+export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid]";
+
+export function planHelp(): string {
+    const examples = listTargets();
+    return [
+        PLAN_USAGE,
+        "",
+        "Runs a Pulumi program (TypeScript or JavaScript) under Pulumi's mock engine: no Azure credentials, no network,",
+        "nothing deployed. Prints the resources `pulumi up` would create, the KMS routes and NSG rules and where they go,",
+        "each subnet's outbound, and each VM's guest activation (KMS endpoint, key, what it waits for).",
+        "",
+        "Arguments:",
+        "  <folder>                 a Pulumi program's folder (its Pulumi.yaml, main and Pulumi.<stack>.yaml), e.g. `.`",
+        `  <example>                a bundled example${examples.length ? `: ${examples.join(", ")}` : " (none in this installation)"}`,
+        "                           (default: quickstart; a folder path needs a `/` or is `.`)",
+        "",
+        "Options:",
+        "  --stack <name>           read config from Pulumi.<name>.yaml (default: the folder's only stack file, if any)",
+        "  --config <key>=<value>   set a config value, over the stack file (repeatable; `key` means `<project>:key`)",
+        "  --json                   print the plan as one JSON document",
+        "  --mermaid                print the resource tree as a Mermaid flowchart",
+        "  -h, --help               print this help",
+        "",
+        "Offline: secret config (`secure:` in the stack file) is `[secret]`. Invokes are answered without Azure: a subnet",
+        "the program declares from its own inputs, an existing subnet as one with default outbound access (listed as",
+        "unread), getClientConfig with all-zero IDs, any other invoke with its own arguments (listed in the plan).",
+        "TypeScript is transpiled with the program's own `typescript` package (else the one @pulumi/pulumi vendors), without",
+        "type checking.",
+        "",
+        "Exit status: 0 planned, 1 the program failed, 2 bad input.",
+    ].join("\n");
+}
+
+/** An unknown or malformed option: exit 2 with the usage. */
+export class PlanUsageError extends CliInputError {}
+
+function looksLikePath(target: string): boolean {
+    return target === "." || target === ".." || /[\\/]/.test(target) || path.isAbsolute(target);
+}
+
+/** Reads `[<example> | <folder>] [--stack <name>] [--config k=v]... [--json | --mermaid]`; throws with the fix on anything else. */
+export function parseArgs(argv: string[]): PlanArgs {
+    let target: string | undefined;
+    let stack: string | undefined;
+    const config: Record<string, string> = {};
+    const formats: PlanFormat[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+        const value = (): string => {
+            const v = inline ?? argv[++i];
+            if (v === undefined || (inline === undefined && v.startsWith("-"))) {
+                throw new PlanUsageError(`${flag} needs a value`);
+            }
+            return v;
+        };
+        if (flag === "--json" || flag === "--mermaid") {
+            if (inline !== undefined) {
+                throw new PlanUsageError(`${flag} takes no value`);
+            }
+            formats.push(flag === "--json" ? "json" : "mermaid");
+        } else if (flag === "--stack") {
+            if (stack !== undefined) {
+                throw new PlanUsageError("--stack given twice; plan one stack at a time");
+            }
+            stack = value();
+        } else if (flag === "--config") {
+            const pair = value();
+            const eq = pair.indexOf("=");
+            if (eq <= 0) {
+                throw new PlanUsageError(`--config ${pair}: expected <key>=<value>`);
+            }
+            config[pair.slice(0, eq)] = pair.slice(eq + 1);
+        } else if (arg.startsWith("-") && arg !== "-") {
+            throw new PlanUsageError(`unknown option ${arg}`);
+        } else if (target !== undefined) {
+            throw new PlanUsageError(`one program at a time: got "${target}" and "${arg}"`);
+        } else {
+            target = arg;
+        }
+    }
+    if (new Set(formats).size > 1) {
+        throw new PlanUsageError("--json and --mermaid cannot be used together; pick one");
+    }
+    const chosen = target ?? "quickstart";
+    const isFolder = looksLikePath(chosen) || !isExampleName(chosen);
+    if (isFolder && !looksLikePath(chosen) && !require("fs").existsSync(chosen)) {
+        const known = listTargets();
+        throw new PlanUsageError(
+            `unknown example "${chosen}"; ${known.length ? `known examples: ${known.join(", ")}` : "this installation has no examples"} (a folder: ./${chosen})`,
+        );
+    }
+    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text" };
+}
+
+/** The program the arguments name: a folder (relative to `cwd`), or an example with its offline config. */
+export function resolveSpec(args: PlanArgs, cwd: string = process.cwd()): ProgramSpec {
+    if (!args.isFolder) {
+        const target = args.stack === undefined || args.target.includes(":") ? args.target : `${args.target}:${args.stack}`;
+        return exampleSpec(target, args.config);
+    }
+    return readProgramFolder(path.resolve(cwd, args.target), args.target, { stack: args.stack, config: args.config });
+}
+
+/** Renders a plan in the chosen format. */
+export function render(plan: Plan, format: PlanFormat): string {
+    return format === "json" ? JSON.stringify(plan, null, 2) : format === "mermaid" ? renderMermaid(plan) : renderText(plan);
+}
+
+/** What `plan` needs from its surroundings; tests pass their own. */
+export interface PlanIo {
+    out(s: string): void;
+    err(s: string): void;
+    cwd?: string;
+    /** Runs the program's entry point; by default Node's `require` with the TypeScript loader and own-package resolution. */
+    load?: (file: string) => unknown;
+}
+
+/** Prepares Node to load the program: its TypeScript, this package's own name. */
+function nodeLoader(spec: ProgramSpec): (file: string) => unknown {
+    checkInstalled(spec.dir, spec.label);
+    registerTypeScript(spec.main, spec.dir, spec.label);
+    resolveOwnPackage();
+    return require;
+}
+
+/** `azure-kms-activation plan …`: 0 planned, 1 the program failed, 2 bad input. */
+export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
+    if (argv.includes("--help") || argv.includes("-h")) {
+        io.out(planHelp());
+        return 0;
+    }
+    let spec: ProgramSpec;
+    let args: PlanArgs;
+    let load: (file: string) => unknown;
+    try {
+        args = parseArgs(argv);
+        spec = resolveSpec(args, io.cwd);
+        load = io.load ?? nodeLoader(spec);
+    } catch (err) {
+        if (err instanceof PlanUsageError) {
+            io.err(`plan: ${err.message}\n${PLAN_USAGE}\nRun \`azure-kms-activation plan --help\` for more.`);
+            return 2;
+        }
+        if (err instanceof CliInputError) {
+            io.err(`plan: ${err.message}`);
+            return 2;
+        }
+        throw err;
+    }
+    let run: ProgramRun;
+    try {
+        run = await runProgram(spec, load);
+    } catch (err) {
+        if (err instanceof CliInputError) {
+            io.err(`plan: ${err.message}`);
+            return 2;
+        }
+        io.err(`plan: ${spec.label}: the program failed: ${programError(err)}`);
+        return 1;
+    }
+    io.out(render(buildPlan(run), args.format));
+    return 0;
+}
+
+/** The first line of what the program threw (Pulumi's RunError and the components' KmsInputError carry the fix). */
+export function programError(err: unknown): string {
+    const message = err instanceof Error ? err.message : String(err);
+    return message.split("\n")[0];
+}

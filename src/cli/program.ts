@@ -1,0 +1,273 @@
+// A Pulumi program on disk (its Pulumi.yaml, stack file and entry point), and how to run it under the recording mock
+// engine with the answers an offline run gives to invokes.
+import { existsSync, readdirSync, readFileSync, statSync } from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { CliInputError } from "./errors";
+import { Harness, mockPulumi, SUBSCRIPTION } from "./mock-engine";
+
+/** How the plan shows a secret config value. */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+/**
+ * What the program gets for a secret the offline run cannot decrypt (`secure:` in the stack file): a value that
+ * passes Azure's Windows password rules, so a VM's admin password is not refused. Other secrets with a format
+ * (a product key) need `--config key=value`.
+ */
+export const OFFLINE_SECRET_VALUE = "Offline-Plan-Secret-1";
+
+/** A program ready to run: where it is, what it is called, which stack and which config. */
+export interface ProgramSpec {
+    /** How the plan names the program: `examples/quickstart`, or the folder as the user gave it. */
+    label: string;
+    dir: string;
+    project: string;
+    stack: string;
+    /** The entry point's absolute path. */
+    main: string;
+    /** Full keys (`project:key`, `azure-native:location`); structured values as JSON text, as Pulumi passes them. */
+    config: Record<string, string>;
+    secretKeys: string[];
+}
+
+interface ProjectFile {
+    name?: unknown;
+    runtime?: unknown;
+    main?: unknown;
+    config?: Record<string, unknown>;
+}
+
+function readYaml(file: string, what: string): Record<string, unknown> {
+    let parsed: unknown;
+    try {
+        parsed = parseYaml(readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new CliInputError(`${what}: not valid YAML (${(err as Error).message.split("\n")[0]})`);
+    }
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new CliInputError(`${what}: expected a YAML mapping`);
+    }
+    return parsed as Record<string, unknown>;
+}
+
+function fullKey(project: string, key: string): string {
+    return key.includes(":") ? key : `${project}:${key}`;
+}
+
+function configText(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** The project's own config defaults (`config:` in Pulumi.yaml: `{ default: … }` or a plain value). */
+function projectDefaults(project: string, declared: Record<string, unknown> | undefined): Record<string, string> {
+    const defaults: Record<string, string> = {};
+    for (const [key, spec] of Object.entries(declared ?? {})) {
+        const isSpec = spec !== null && typeof spec === "object" && !Array.isArray(spec);
+        const value = isSpec ? (spec as { default?: unknown }).default : spec;
+        if (value !== undefined && value !== null) {
+            defaults[fullKey(project, key)] = configText(value);
+        }
+    }
+    return defaults;
+}
+
+/** The stacks a folder has: `Pulumi.<stack>.yaml` files. */
+export function stackNames(dir: string): string[] {
+    return readdirSync(dir)
+        .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+/** The stack file's config: `secure:` values cannot be decrypted offline and become `[secret]` secrets. */
+function stackConfig(project: string, file: string, label: string): { config: Record<string, string>; secretKeys: string[] } {
+    const stack = readYaml(file, `${label}/${path.basename(file)}`);
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries((stack.config ?? {}) as Record<string, unknown>)) {
+        const k = fullKey(project, key);
+        if (value !== null && typeof value === "object" && "secure" in (value as object)) {
+            config[k] = OFFLINE_SECRET_VALUE;
+            secretKeys.push(k);
+        } else {
+            config[k] = configText(value);
+        }
+    }
+    return { config, secretKeys };
+}
+
+/** The file Node would load for `main` (Pulumi.yaml `main`, else the folder): a file, or a folder's package.json main or index. */
+function entryPoint(dir: string, main: string, label: string): string {
+    const target = path.resolve(dir, main);
+    if (!existsSync(target)) {
+        throw new CliInputError(`${label}/Pulumi.yaml: main "${main}" does not exist`);
+    }
+    if (statSync(target).isFile()) {
+        return target;
+    }
+    const pkgFile = path.join(target, "package.json");
+    const pkgMain = existsSync(pkgFile) ? (JSON.parse(readFileSync(pkgFile, "utf8")) as { main?: string }).main : undefined;
+    const candidates = [...(pkgMain ? [pkgMain, `${pkgMain}.ts`, `${pkgMain}.js`] : []), "index.ts", "index.js"].map((f) => path.join(target, f));
+    const found = candidates.find((f) => existsSync(f) && statSync(f).isFile());
+    if (!found) {
+        throw new CliInputError(`${label}: no program entry point (index.ts or index.js, or "main" in Pulumi.yaml or package.json)`);
+    }
+    return found;
+}
+
+export interface FolderOptions {
+    /** `Pulumi.<stack>.yaml` to read; by default the folder's only stack file, or none. */
+    stack?: string;
+    /** `--config key=value` pairs, applied over the stack file. */
+    config?: Record<string, string>;
+    /** Read no stack file (the examples' offline runs bring their own config). */
+    withoutStackFile?: boolean;
+}
+
+/**
+ * Reads a Pulumi program folder: `Pulumi.yaml` (a Node.js program: TypeScript or JavaScript), the stack's
+ * `Pulumi.<stack>.yaml` and the `--config` values. Throws `CliInputError` with the fix when it cannot be planned.
+ */
+export function readProgramFolder(dir: string, label: string, options: FolderOptions = {}): ProgramSpec {
+    if (!existsSync(dir)) {
+        throw new CliInputError(`${label}: no such folder`);
+    }
+    if (!statSync(dir).isDirectory()) {
+        throw new CliInputError(`${label}: not a folder; give the folder that holds Pulumi.yaml`);
+    }
+    if (existsSync(path.join(dir, "PulumiPolicy.yaml")) && !existsSync(path.join(dir, "Pulumi.yaml"))) {
+        throw new CliInputError(`${label}: a policy pack (PulumiPolicy.yaml), not a program; use it with \`pulumi preview --policy-pack ${label}\``);
+    }
+    const projectFile = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(dir, f)).find((f) => existsSync(f));
+    if (!projectFile) {
+        throw new CliInputError(`${label}: no Pulumi.yaml; give the folder of a Pulumi program`);
+    }
+    const project = readYaml(projectFile, `${label}/Pulumi.yaml`) as ProjectFile;
+    if (typeof project.name !== "string" || project.name === "") {
+        throw new CliInputError(`${label}/Pulumi.yaml: no project name`);
+    }
+    const runtime = typeof project.runtime === "string" ? project.runtime : (project.runtime as { name?: unknown } | undefined)?.name;
+    if (runtime !== "nodejs") {
+        throw new CliInputError(
+            `${label}: a ${String(runtime ?? "runtime-less")} program; the offline plan runs Node.js programs (TypeScript or JavaScript, runtime: nodejs)`,
+        );
+    }
+    const pkgFile = path.join(dir, "package.json");
+    if (existsSync(pkgFile) && (JSON.parse(readFileSync(pkgFile, "utf8")) as { type?: string }).type === "module") {
+        throw new CliInputError(`${label}: an ES module program ("type": "module" in package.json); the offline plan runs CommonJS programs`);
+    }
+    const stacks = options.withoutStackFile ? [] : stackNames(dir);
+    let stack = options.stack;
+    if (stack !== undefined && !stacks.includes(stack)) {
+        throw new CliInputError(`${label}: no Pulumi.${stack}.yaml${stacks.length ? `; stacks here: ${stacks.join(", ")}` : ""}`);
+    }
+    if (stack === undefined && stacks.length > 1) {
+        throw new CliInputError(`${label}: stacks ${stacks.join(", ")}; pick one with --stack <name>`);
+    }
+    stack ??= stacks[0];
+    const fromStack = stack === undefined ? { config: {}, secretKeys: [] } : stackConfig(project.name, path.join(dir, `Pulumi.${stack}.yaml`), label);
+    const overrides = Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [fullKey(project.name as string, k), v]));
+    return {
+        label,
+        dir,
+        project: project.name,
+        stack: stack ?? "offline",
+        main: entryPoint(dir, typeof project.main === "string" ? project.main : ".", label),
+        config: { ...projectDefaults(project.name, project.config), ...fromStack.config, ...overrides },
+        secretKeys: fromStack.secretKeys.filter((k) => !(k in overrides)),
+    };
+}
+
+/** An invoke the offline run answered by assumption, so the plan can say what it assumed. */
+export interface OfflineAnswer {
+    token: string;
+    assumption: string;
+}
+
+/** The result of running a program offline. */
+export interface ProgramRun {
+    spec: ProgramSpec;
+    harness: Harness;
+    /** Existing subnets the program pointed at, which an offline run cannot read. */
+    unreadSubnets: string[];
+    /** Invokes answered with an assumption (everything except a subnet the program itself declares). */
+    offlineAnswers: OfflineAnswer[];
+}
+
+const CLIENT_CONFIG = {
+    clientId: "00000000-0000-0000-0000-000000000000",
+    objectId: "00000000-0000-0000-0000-000000000000",
+    subscriptionId: SUBSCRIPTION,
+    tenantId: "00000000-0000-0000-0000-000000000000",
+};
+
+/**
+ * How an offline run answers invokes (no Azure to ask):
+ * - `network.getSubnet` for a subnet the program declares: from that subnet's own inputs;
+ * - `network.getSubnet` for an existing subnet: an older subnet with default outbound access (listed as unread);
+ * - `authorization.getClientConfig`: the all-zero subscription, tenant and client;
+ * - any other invoke: its own arguments echoed back, with an `id` built from them.
+ */
+function offlineInvokes(harness: Harness, unreadSubnets: string[], answers: OfflineAnswer[]) {
+    return (token: string, inputs: Record<string, unknown>): Record<string, unknown> => {
+        if (token === "azure-native:network:getSubnet") {
+            const declared = harness.ofType("azure-native:network:Subnet").find((s) => s.name === inputs.subnetName);
+            if (declared) {
+                return { name: declared.name, defaultOutboundAccess: declared.inputs.defaultOutboundAccess, natGateway: declared.inputs.natGateway };
+            }
+            unreadSubnets.push(`${String(inputs.virtualNetworkName)}/${String(inputs.subnetName)}`);
+            return { name: inputs.subnetName };
+        }
+        if (token === "azure-native:authorization:getClientConfig") {
+            answers.push({ token, assumption: "the all-zero subscription, tenant and client IDs" });
+            return { ...CLIENT_CONFIG };
+        }
+        answers.push({ token, assumption: "its own arguments echoed back, with an id made from them" });
+        const named = Object.values(inputs).filter((v): v is string => typeof v === "string");
+        return { ...inputs, id: `/subscriptions/${SUBSCRIPTION}/offline/${named.join("/") || token}` };
+    };
+}
+
+/** Pulumi's message for a missing `config.require`, as an input error with the flag that fixes it. */
+function missingConfig(err: unknown, spec: ProgramSpec): CliInputError | undefined {
+    const match = /Missing required configuration variable '([^']+)'/.exec(String((err as Error)?.message ?? err));
+    if (!match) {
+        return undefined;
+    }
+    const key = match[1].startsWith(`${spec.project}:`) ? match[1].slice(spec.project.length + 1) : match[1];
+    return new CliInputError(`${spec.label}: the program needs config ${match[1]}: pass --config ${key}=<value> or set it in Pulumi.<stack>.yaml`);
+}
+
+/**
+ * Runs a program under Pulumi's mock engine with its config. `load` runs the entry point (Node's `require`, after
+ * the TypeScript loader is in place; tests pass an isolated require).
+ */
+export async function runProgram(spec: ProgramSpec, load: (file: string) => unknown = require): Promise<ProgramRun> {
+    const harness = await mockPulumi(spec.project, spec.stack);
+    const unreadSubnets: string[] = [];
+    const offlineAnswers: OfflineAnswer[] = [];
+    harness.defaultInvoke = offlineInvokes(harness, unreadSubnets, offlineAnswers);
+    harness.reset();
+    // A program claims route tables and NSGs for its KmsEgressRules; an earlier run in this process is not this program.
+    (require("../network/ownership") as typeof import("../network/ownership")).forgetEgressClaims();
+    pulumi.runtime.setAllConfig(spec.config, spec.secretKeys);
+    // A component that fails once its inputs resolve (in an apply) fails a registration, not the program's import.
+    const failures: unknown[] = [];
+    const onRejection = (reason: unknown) => failures.push(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+        load(spec.main);
+        await harness.settle();
+        // Rejections surface on the next turns of the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
+    } catch (err) {
+        failures.unshift(err);
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+    if (failures.length > 0) {
+        throw missingConfig(failures[0], spec) ?? failures[0];
+    }
+    return { spec, harness, unreadSubnets, offlineAnswers };
+}
