@@ -15,6 +15,10 @@ export interface Registration {
     dependencies: string[];
     /** How many aliases the registration carried. */
     aliases: number;
+    /** The ID the mock engine gave a custom resource (empty for a component). */
+    id: string;
+    /** The state the mock engine returned: the inputs, the Azure name and what it computes (a firewall's private IP). */
+    outputs: Record<string, unknown>;
 }
 
 export type InvokeMock = (token: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
@@ -161,6 +165,8 @@ export async function mockPulumi(project = "project", stack = "stack"): Promise<
                     inputs: req.getObject()?.toJavaScript() ?? {},
                     dependencies: req.getDependenciesList(),
                     aliases: req.getAliasesList().length,
+                    id: response.getId() ?? "",
+                    outputs: response.getObject()?.toJavaScript() ?? {},
                 });
             }
             callback(err, response);

@@ -8,6 +8,7 @@ import { exampleSpec, isExampleName, listTargets } from "./examples";
 import { checkInstalled, registerTypeScript, resolveOwnPackage } from "./loader";
 import { Registration } from "./mock-engine";
 import { OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
+import { PlanVmReachability, planReachability, renderReachability } from "./reachability";
 
 const PACKAGE_TYPE = "azure-kms-activation:index:";
 
@@ -99,6 +100,11 @@ export interface Plan {
     firewallRules: PlanFirewallRule[];
     outbound: PlanOutbound[];
     activations: PlanActivation[];
+    /**
+     * Each Windows VM's verdict per KMS address from the reachability engine, on the path the kms-reachability policy
+     * resolves from the program's resources; what the plan could not see offline is `unknown`, never `reachable`.
+     */
+    reachability: PlanVmReachability[];
     unreadSubnets: string[];
     summary: { toCreate: number; azureResources: number; components: number };
 }
@@ -228,6 +234,7 @@ export function buildPlan(run: ProgramRun): Plan {
         firewallRules,
         outbound,
         activations,
+        reachability: planReachability(h),
         unreadSubnets: run.unreadSubnets,
         // The stack resource Pulumi adds is counted too, as `pulumi preview` does.
         summary: { toCreate: resources.length + 1, azureResources, components: resources.length - azureResources },
@@ -334,6 +341,8 @@ export function renderText(plan: Plan): string {
     if (plan.activations.length === 0) {
         lines.push("    (no KmsActivation in this program)");
     }
+    lines.push("", "KMS reachability (the reachability engine on each Windows VM's path, as the kms-reachability policy resolves it):");
+    lines.push(...renderReachability(plan.reachability));
     if (plan.offlineAnswers.length > 0) {
         lines.push("", "Offline answers (no Azure to ask):");
         for (const a of plan.offlineAnswers) {

@@ -130,6 +130,20 @@ function subnetCandidates(resources: readonly PolicyResource[]): Candidate[] {
     return [...standalone, ...inline];
 }
 
+/** Records one element of a path that cannot be seen. */
+type Unseen = (what: string) => void;
+
+/** What a reference that did not resolve to the stack names, in plain words. */
+function describeRef(ref: "none" | "outside" | "unknown", reference: unknown, kind: string, segment: string, partial?: Set<string>): string {
+    const id = reference === UNKNOWN ? undefined : typeof reference === "string" ? reference : textAt(reference, "id");
+    const name = typeof id === "string" ? nameFromId(id, segment) : undefined;
+    if (ref === "outside" && typeof id === "string") {
+        const some = name !== undefined && partial?.has(lower(name)) ? "; this program adds to it, but its other contents are not known" : "";
+        return `${kind} "${name ?? id}": outside the program (named by ID ${id})${some}`;
+    }
+    return `${kind}${name ? ` "${name}"` : ""}: not known yet`;
+}
+
 /** Everything resolved once per stack; `pathOf` then costs a few map lookups per VM. */
 export class StackPaths {
     private readonly nics: Index;
@@ -146,6 +160,8 @@ export class StackPaths {
     private readonly firewallByUrn = new Map<string, string>();
     private readonly routeTableFacts = new Map<Group, RouteTableFacts | undefined>();
     private readonly nsgFacts = new Map<Group, NsgFacts | undefined>();
+    private readonly routeGroupNames: Set<string>;
+    private readonly nsgGroupNames: Set<string>;
 
     constructor(resources: readonly PolicyResource[]) {
         this.nics = new Index(candidates(resources, T.nic, ["networkInterfaceName", "name"]), "networkInterfaces");
@@ -158,6 +174,9 @@ export class StackPaths {
             groups.flatMap((g) => (g.resource ? (into.set(g.resource, g), [{ resource: g.resource, props: g.resource.props, name: g.name, id: textOf(g.resource.props, "id") }]) : []));
         this.routeTables = new Index(groupCandidates(routing.groups, this.routeGroups), "routeTables");
         this.nsgs = new Index(groupCandidates(security.groups, this.nsgGroups), "networkSecurityGroups");
+        // Tables and NSGs owned elsewhere that this stack adds routes or rules to.
+        this.routeGroupNames = new Set(routing.groups.filter((g) => !g.resource && g.name).map((g) => g.name as string));
+        this.nsgGroupNames = new Set(security.groups.filter((g) => !g.resource && g.name).map((g) => g.name as string));
         this.nats = new Index(candidates(resources, T.nat, ["natGatewayName", "name"]), "natGateways");
         this.pips = new Index(candidates(resources, T.pip, ["publicIpAddressName", "name"]), "publicIPAddresses");
         this.nextHops = this.firewalls(resources);
@@ -239,36 +258,71 @@ export class StackPaths {
         return facts;
     }
 
-    private resolveRouteTable(ref: Ref<Candidate>): RouteTableFacts | null | undefined {
-        if (ref === "none") return this.routesUnplaced ? undefined : null;
-        if (typeof ref !== "object" || this.routesUnplaced) return undefined;
+    private resolveRouteTable(ref: Ref<Candidate>, reference: unknown, unseen: Unseen): RouteTableFacts | null | undefined {
+        if (this.routesUnplaced && ref !== "outside") {
+            unseen("a route whose route table cannot be told yet (it may belong to this subnet's table)");
+            return undefined;
+        }
+        if (ref === "none") return null;
+        if (typeof ref !== "object") {
+            unseen(describeRef(ref, reference, "route table", "routeTables", this.routeGroupNames));
+            return undefined;
+        }
         const group = this.routeGroups.get(ref.found.resource);
-        return group ? this.routeTableOf(group) : undefined;
+        const facts = group ? this.routeTableOf(group) : undefined;
+        if (facts === undefined) unseen(`route table "${group?.displayName ?? ref.found.resource.name}": some of its routes are not known yet`);
+        return facts;
     }
 
-    private resolveNsg(ref: Ref<Candidate>): NsgFacts | null | undefined {
+    private resolveNsg(ref: Ref<Candidate>, reference: unknown, unseen: Unseen, layer: string): NsgFacts | null | undefined {
         if (ref === "none") return null;
-        if (typeof ref !== "object" || this.rulesUnplaced) return undefined;
+        if (typeof ref !== "object") {
+            unseen(describeRef(ref, reference, `${layer} NSG`, "networkSecurityGroups", this.nsgGroupNames));
+            return undefined;
+        }
+        if (this.rulesUnplaced) {
+            unseen("a security rule whose NSG cannot be told yet (it may belong to this NSG)");
+            return undefined;
+        }
         const group = this.nsgGroups.get(ref.found.resource);
-        return group ? this.nsgOf(group) : undefined;
+        const facts = group ? this.nsgOf(group) : undefined;
+        if (facts === undefined) unseen(`${layer} NSG "${group?.displayName ?? ref.found.resource.name}": some of its rules are not known yet`);
+        return facts;
     }
 
     /**
      * The path facts of a VM's primary NIC; `undefined` when the NIC or its subnet cannot be found in the
-     * stack (not known yet, or owned elsewhere): then there is nothing to judge.
+     * stack (not known yet, or owned elsewhere): then there is nothing to judge. `unseen` receives, in plain
+     * words, each element of the path that is outside the stack or not known yet (the facts leave it `undefined`).
      */
-    pathOf(vm: PolicyResource, vmName: string): PathFacts | undefined {
+    pathOf(vm: PolicyResource, vmName: string, unseen: string[] = []): PathFacts | undefined {
+        const note: Unseen = (what) => {
+            if (!unseen.includes(what)) unseen.push(what);
+        };
         const nicRefs = list(get(vm.props, "networkProfile", "networkInterfaces"));
-        if (!Array.isArray(nicRefs) || nicRefs.length === 0) return undefined;
+        if (!Array.isArray(nicRefs) || nicRefs.length === 0) {
+            note(`VM "${vmName}": its network interfaces are not known yet`);
+            return undefined;
+        }
         const primary = nicRefs.find((n) => get(n, "primary") === true) ?? nicRefs[0];
         const nicRef = this.nics.resolve(primary, vm, "networkProfile");
-        if (typeof nicRef !== "object") return undefined;
+        if (typeof nicRef !== "object") {
+            note(describeRef(nicRef, primary, "network interface", "networkInterfaces"));
+            return undefined;
+        }
         const nic = nicRef.found.resource;
         const configs = list(get(nic.props, "ipConfigurations"));
-        if (!Array.isArray(configs) || configs.length === 0) return undefined;
+        if (!Array.isArray(configs) || configs.length === 0) {
+            note(`network interface "${nic.name}": its IP configurations are not known yet`);
+            return undefined;
+        }
         const config = configs.find((c) => get(c, "primary") === true) ?? configs[0];
-        const subnetRef = this.subnets.resolve(get(config, "subnet"), nic, "ipConfigurations");
-        if (typeof subnetRef !== "object") return undefined;
+        const subnetReference = get(config, "subnet");
+        const subnetRef = this.subnets.resolve(subnetReference, nic, "ipConfigurations");
+        if (typeof subnetRef !== "object") {
+            note(describeRef(subnetRef, subnetReference, "subnet", "subnets"));
+            return undefined;
+        }
         const subnet = subnetRef.found;
         const sp = subnet.props;
 
@@ -286,14 +340,17 @@ export class StackPaths {
         const privateIp = textAt(config, "privateIPAddress");
         const prefix = textAt(sp, "addressPrefix");
         const subnetKey = subnet.resource.type === T.vnet ? "subnets" : "routeTable";
+        const subnetNsgKey = subnet.resource.type === T.vnet ? "subnets" : "networkSecurityGroup";
         const facts: PathFacts = {
             vmName,
             subnetName: subnet.name ? (textOf(sp, "subnetName", "name") ?? subnet.name) : subnet.resource.name,
-            ...(typeof privateIp === "string" ? { privateIpAddress: privateIp } : {}),
+            // A dynamic address is not known before Azure assigns it, but it lies in the subnet: a source prefix
+            // then matches only when it covers the whole subnet.
+            ...(typeof privateIp === "string" ? { privateIpAddress: privateIp } : typeof prefix === "string" ? { privateIpAddress: prefix } : {}),
             vnetAddressPrefixes: typeof prefix === "string" ? [prefix] : [],
-            routeTable: this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnetKey)),
-            subnetNsg: this.resolveNsg(this.nsgs.resolve(get(sp, "networkSecurityGroup"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "networkSecurityGroup")),
-            nicNsg: this.resolveNsg(this.nsgs.resolve(get(nic.props, "networkSecurityGroup"), nic, "networkSecurityGroup")),
+            routeTable: this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnetKey), get(sp, "routeTable"), note),
+            subnetNsg: this.resolveNsg(this.nsgs.resolve(get(sp, "networkSecurityGroup"), subnet.resource, subnetNsgKey), get(sp, "networkSecurityGroup"), note, "subnet"),
+            nicNsg: this.resolveNsg(this.nsgs.resolve(get(nic.props, "networkSecurityGroup"), nic, "networkSecurityGroup"), get(nic.props, "networkSecurityGroup"), note, "NIC"),
             natGateway: presence(this.nats, get(sp, "natGateway"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "natGateway"),
             nicPublicIp: presence(this.pips, get(config, "publicIPAddress"), nic, "ipConfigurations"),
             // In a backend pool, outbound depends on the balancer's outbound rules: not judged here.

@@ -63,7 +63,9 @@ function sourceEntry(entry: string, ctx: TagContext): Tri {
     const prefix = parseIpv4Prefix(entry);
     if (!prefix) return false; // Internet, AzureLoadBalancer, …: a VM's private address is in none of them.
     if (!ctx.source) return prefix.bits === 0 ? true : undefined;
-    return prefixContains(prefix, ctx.source);
+    // The source may be the NIC's subnet (its address not assigned yet): a prefix covering part of it decides nothing.
+    if (prefixContains(prefix, ctx.source)) return true;
+    return prefixesOverlap(prefix, ctx.source) ? undefined : false;
 }
 
 function carriesTcp(protocol: string): boolean {

@@ -183,7 +183,10 @@ export interface PathFacts {
     vmName?: string;
     /** Subnet name, for messages. */
     subnetName?: string;
-    /** The NIC's private IP (decides source-prefix matches of NSG and firewall rules). */
+    /**
+     * The NIC's private IP (decides source-prefix matches of NSG and firewall rules); or, while a dynamic address is
+     * not assigned yet, its subnet's prefix: a rule's source then matches only when it covers the whole subnet.
+     */
     privateIpAddress?: string;
     /** The effective routes as Azure reports them; when given, `routeTable`, `vnetAddressPrefixes` and `bgpRoutes` are ignored. */
     effectiveRoutes?: RouteFact[];

@@ -1,0 +1,251 @@
+// The offline plan's KMS reachability: the mock engine's registrations handed, in the shape the policy engine gives
+// policies, to the kms-reachability policy's own stack resolution (src/policy/paths.ts) and judged by the one
+// reachability engine. Nothing here decides reachability; it only says what the plan could not see.
+import type { PolicyResource } from "@pulumi/policy";
+import { kmsEndpoint } from "../kms/endpoints";
+import { StackPaths } from "../policy/paths";
+import { isWindows } from "../policy/vm";
+import { parseIpv4 } from "../reachability/cidr";
+import { cloudKmsDestination, customKmsDestination, decideReachability } from "../reachability/engine";
+import { AddressReachability, KmsDestination, Verdict } from "../reachability/types";
+import { AzureCloud } from "../types";
+import { Harness, Registration, isSecretValue } from "./mock-engine";
+
+const PACKAGE_TYPE = "azure-kms-activation:index:";
+const VM = "azure-native:compute:VirtualMachine";
+const NIC = "azure-native:network:NetworkInterface";
+const ACTIVATION = `${PACKAGE_TYPE}KmsActivation`;
+
+/** What the plan says when it cannot see a VM's path: how to get the answer where Azure can be asked. */
+export const UNSEEN_FIX =
+    "judge it where Azure can be read: `pulumi preview --policy-pack` with this package's policy pack (kms-reachability reads the " +
+    "stack), or after deployment `azure-kms-activation audit` with the NIC's effective routes and NSGs.";
+
+/** The KMS a VM's activation points at, as the plan judged it. */
+export interface PlanKms {
+    /** `host:port` as the guest uses it (`slmgr /skms`). */
+    endpoint: string;
+    /** Where the addresses come from: a cloud name, or `customKmsServer`. */
+    source: string;
+    /** `true`: an on-premises KMS, reached privately (rule K1). */
+    custom: boolean;
+    /** The addresses judged, each on its own. */
+    addresses: string[];
+}
+
+/** One Windows VM's verdict: the engine's answer per KMS address, and what the offline plan could not see. */
+export interface PlanVmReachability {
+    /** The VM's Azure name. */
+    vm: string;
+    /** `true`: the VM is in the program; `false`: only a KmsActivation names it (an existing VM). */
+    inProgram: boolean;
+    /** The subnet of its primary NIC, when the plan could find it. */
+    subnet: string | null;
+    /** The KMS judged; null when the plan could not tell its addresses. */
+    kms: PlanKms | null;
+    /** `reachable` only when every address is; `blocked` when any is; else `unknown`. */
+    verdict: Verdict;
+    /** The engine's answer per address: the route and why it won, each NSG layer, the next hop or egress, blame and fix. */
+    addresses: AddressReachability[];
+    /** Each element of the path outside the program or not known offline, in plain words. */
+    unseen: string[];
+    /** For a VM whose path cannot be judged at all: the element to blame and how to get the answer. */
+    blame: { element: string; fix: string } | null;
+}
+
+/** A serialized value with every Pulumi secret replaced by its plain value (the resolution needs the data, not the flag). */
+function unsecret(value: unknown): unknown {
+    if (isSecretValue(value)) return unsecret((value as { value: unknown }).value);
+    if (Array.isArray(value)) return value.map(unsecret);
+    if (value && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, unsecret(v)]));
+    }
+    return value;
+}
+
+/**
+ * A registration as the policy engine hands it to a stack policy: the mock engine's state (the inputs, the Azure
+ * name, the ID and what it computes as Azure would, e.g. a firewall's private IP). A NIC keeps its own inputs'
+ * IP configurations: its dynamic address is Azure's choice at deployment, and the mock's is made up.
+ */
+export function policyResourceOf(r: Registration): PolicyResource {
+    const state = unsecret(r.outputs) as Record<string, unknown>;
+    const props: Record<string, unknown> = { ...state, id: r.id };
+    if (r.type === NIC) props.ipConfigurations = unsecret(r.inputs.ipConfigurations);
+    return {
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        props,
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+            parent: r.parentUrn || undefined,
+        },
+        dependencies: [],
+        // Under the mock engine every value is known, so no reference needs the engine's dependency record.
+        propertyDependencies: {},
+        isType: () => false,
+        asType: () => undefined,
+    } as PolicyResource;
+}
+
+/** The stack's resources as the policy engine gives them: custom resources only (components hold no Azure facts). */
+export function stackResources(harness: Harness): PolicyResource[] {
+    return harness.custom().map(policyResourceOf);
+}
+
+function endpointParts(endpoint: string): { host: string; port: number } {
+    const at = endpoint.lastIndexOf(":");
+    return at < 0 ? { host: endpoint, port: 1688 } : { host: endpoint.slice(0, at), port: Number(endpoint.slice(at + 1)) };
+}
+
+function cloudOf(host: string): AzureCloud | undefined {
+    return Object.values(AzureCloud).find((cloud) => {
+        const e = kmsEndpoint(cloud);
+        return e.host.toLowerCase() === host.toLowerCase() || e.ipAddresses.includes(host);
+    });
+}
+
+/**
+ * The KMS an activation's endpoint names: a cloud's KMS by its host name or one of its IPs; otherwise an on-premises
+ * KMS, whose addresses are the one custom set the program's KMS components (KmsNetwork, KmsEgressRules,
+ * KmsFirewallRules) output, or the host itself when it is an IP.
+ */
+function destinationOf(endpoint: string, customSets: string[][]): { destination: KmsDestination } | { missing: string } {
+    const { host, port } = endpointParts(endpoint);
+    const cloud = cloudOf(host);
+    if (cloud) return { destination: cloudKmsDestination(cloud) };
+    const sets = [...new Map(customSets.map((s) => [s.join(","), s])).values()];
+    if (sets.length === 1) return { destination: customKmsDestination({ host, port, addressPrefixes: sets[0] }) };
+    if (parseIpv4(host) !== undefined) return { destination: customKmsDestination({ host, port, addressPrefixes: [host] }) };
+    return {
+        missing:
+            sets.length === 0
+                ? `the addresses of the on-premises KMS ${host}: no KMS component of the program outputs them (customKmsServer.addressPrefixes)`
+                : `the addresses of the on-premises KMS ${host}: the program's KMS components name ${sets.length} different sets`,
+    };
+}
+
+/** The custom KMS address sets the program's components output (`kmsAddressPrefixes`), without the clouds' own. */
+function customAddressSets(harness: Harness): string[][] {
+    const cloudSets = Object.values(AzureCloud).map((c) => kmsEndpoint(c).ipAddresses.join(","));
+    return [...harness.componentOutputs.values()]
+        .map((o) => (o as { kmsAddressPrefixes?: unknown } | undefined)?.kmsAddressPrefixes)
+        .filter((p): p is string[] => Array.isArray(p) && p.every((x) => typeof x === "string"))
+        .filter((p) => !cloudSets.includes(p.join(",")));
+}
+
+interface ActivationTarget {
+    vm: string;
+    endpoint: string;
+    scaleSet: boolean;
+}
+
+/** Every KmsActivation's target VM (or scale set) and the endpoint it points the guest at. */
+function activationTargets(harness: Harness): ActivationTarget[] {
+    return harness.ofType(ACTIVATION).flatMap((component) => {
+        const child = harness.registrations.find((r) => r.parentUrn === component.urn && r.custom);
+        const outputs = (harness.componentOutputs.get(component.urn) ?? {}) as { kmsEndpoint?: unknown };
+        const vm = child?.inputs.vmName ?? child?.inputs.vmScaleSetName;
+        if (!child || typeof vm !== "string" || typeof outputs.kmsEndpoint !== "string") return [];
+        return [{ vm, endpoint: outputs.kmsEndpoint, scaleSet: child.inputs.vmName === undefined }];
+    });
+}
+
+function verdictOf(addresses: readonly AddressReachability[]): Verdict {
+    if (addresses.some((a) => a.verdict === "blocked")) return "blocked";
+    return addresses.length > 0 && addresses.every((a) => a.verdict === "reachable") ? "reachable" : "unknown";
+}
+
+/**
+ * Each Windows VM of the program, and each existing VM a KmsActivation names, judged as the kms-reachability policy
+ * judges it: the same stack resolution, the same engine. A VM without a KmsActivation is judged against the public
+ * cloud's KMS, which Azure's Windows images use.
+ */
+export function planReachability(harness: Harness): PlanVmReachability[] {
+    const resources = stackResources(harness);
+    const vms = resources.filter((r) => r.type === VM && isWindows(r.props));
+    const targets = activationTargets(harness);
+    const customSets = customAddressSets(harness);
+    const paths = vms.length > 0 ? new StackPaths(resources) : undefined;
+    const judged: PlanVmReachability[] = [];
+    const inProgram = new Set<string>();
+    for (const vm of vms) {
+        const name = String((vm.props as { name?: unknown }).name ?? vm.name);
+        inProgram.add(name.toLowerCase());
+        const target = targets.find((t) => !t.scaleSet && t.vm.toLowerCase() === name.toLowerCase());
+        const endpoint = target?.endpoint ?? `${kmsEndpoint(AzureCloud.AzurePublic).host}:${kmsEndpoint(AzureCloud.AzurePublic).port}`;
+        const unseen: string[] = [];
+        const facts = (paths as StackPaths).pathOf(vm, name, unseen);
+        const kms = destinationOf(endpoint, customSets);
+        if (!facts || !("destination" in kms)) {
+            if (!("destination" in kms)) unseen.push(kms.missing);
+            judged.push({ vm: name, inProgram: true, subnet: facts?.subnetName ?? null, kms: "destination" in kms ? planKms(endpoint, kms.destination) : null, verdict: "unknown", addresses: [], unseen, blame: { element: unseen[0], fix: UNSEEN_FIX } });
+            continue;
+        }
+        const result = decideReachability(facts, kms.destination);
+        judged.push({ vm: name, inProgram: true, subnet: facts.subnetName ?? null, kms: planKms(endpoint, kms.destination), verdict: verdictOf(result.addresses), addresses: result.addresses, unseen, blame: null });
+    }
+    for (const t of targets.filter((t) => !inProgram.has(t.vm.toLowerCase()))) {
+        const kms = destinationOf(t.endpoint, customSets);
+        const what = t.scaleSet
+            ? `scale set "${t.vm}": the plan does not resolve scale set paths`
+            : `VM "${t.vm}": outside the program (a KmsActivation names it), so its NIC, subnet, route table and NSGs are not seen offline`;
+        judged.push({ vm: t.vm, inProgram: false, subnet: null, kms: "destination" in kms ? planKms(t.endpoint, kms.destination) : null, verdict: "unknown", addresses: [], unseen: [what], blame: { element: what, fix: UNSEEN_FIX } });
+    }
+    return judged;
+}
+
+function planKms(endpoint: string, d: KmsDestination): PlanKms {
+    return { endpoint, source: d.source, custom: d.custom, addresses: [...d.addressPrefixes] };
+}
+
+const MARK: Record<string, string> = { pass: "ok     ", block: "BLOCKS ", unknown: "UNKNOWN" };
+
+function routeLine(a: AddressReachability): string {
+    if (!a.route) return "route: (none chosen)";
+    const r = a.route.route;
+    const where = r.source === "User" ? `route "${r.name}"${r.routeTable ? ` of route table "${r.routeTable}"` : ""}` : r.source === "Default" ? "system route" : `BGP route (${r.source})`;
+    return `route: ${where} ${a.route.prefix} -> ${r.nextHopType}${r.nextHopIpAddress ? ` ${r.nextHopIpAddress}` : ""} (${a.route.why})`;
+}
+
+/** A VM's judgement without its name, so VMs on the same path print once. */
+function pathKey(v: PlanVmReachability): string {
+    return JSON.stringify({ ...v, vm: undefined, addresses: v.addresses.map((a) => ({ ...a, steps: a.steps.map((s) => ({ ...s, detail: s.detail.split(`"${v.vm}"`).join("") })) })), unseen: v.unseen.map((u) => u.split(`"${v.vm}"`).join("")) });
+}
+
+/** The text section: per VM (VMs on the same path together) the verdict, then per KMS address the path and, when not reachable, blame and fix. */
+export function renderReachability(judged: readonly PlanVmReachability[]): string[] {
+    const lines: string[] = [];
+    const groups = new Map<string, PlanVmReachability[]>();
+    for (const v of judged) groups.set(pathKey(v), [...(groups.get(pathKey(v)) ?? []), v]);
+    for (const group of groups.values()) {
+        const v = group[0];
+        const names = group.map((g) => g.vm).join(", ");
+        const reachable = v.addresses.filter((a) => a.verdict === "reachable").length;
+        const count = v.addresses.length > 0 ? ` (${reachable} of ${v.addresses.length} KMS addresses reachable)` : "";
+        const kms = v.kms ? ` -> ${v.kms.custom ? "on-premises KMS" : "KMS"} ${v.kms.endpoint} (${v.kms.source})` : "";
+        lines.push(`    ${group.length > 1 ? "VMs" : "VM"} ${names}${v.subnet ? ` in subnet ${v.subnet}` : ""}${kms}: ${v.verdict.toUpperCase()}${count}`);
+        for (const a of v.addresses) {
+            lines.push(`        ${a.address}:${a.port}  ${a.verdict}`);
+            lines.push(`            ${routeLine(a)}`);
+            for (const s of a.steps) lines.push(`            [${s.rule}] ${MARK[s.outcome]} ${s.detail}`);
+            if (a.egress) lines.push(`            egress: ${a.egress}`);
+            if (a.blame) {
+                lines.push(`            blame: [${a.blame.rule}] ${a.blame.element}`);
+                lines.push(`            fix: ${a.blame.fix}`);
+            }
+        }
+        for (const u of v.unseen) lines.push(`        not seen offline: ${u}`);
+        if (v.blame) {
+            lines.push(`        blame: ${v.blame.element}`);
+            lines.push(`        fix: ${v.blame.fix}`);
+        }
+    }
+    if (judged.length === 0) lines.push("    (no Windows VM in this program)");
+    return lines;
+}
