@@ -3,11 +3,11 @@
 // reachability engine. Nothing here decides reachability; it only says what the plan could not see.
 import type { PolicyResource } from "@pulumi/policy";
 import { kmsEndpoint } from "../kms/endpoints";
-import { StackPaths } from "../policy/paths";
+import { PathGaps, StackPaths } from "../policy/paths";
 import { isWindows } from "../policy/vm";
 import { parseIpv4 } from "../reachability/cidr";
 import { cloudKmsDestination, customKmsDestination, decideReachability } from "../reachability/engine";
-import { AddressReachability, KmsDestination, Verdict } from "../reachability/types";
+import { AddressReachability, KmsDestination, PathFacts, Verdict } from "../reachability/types";
 import { AzureCloud } from "../types";
 import { Harness, Registration, isSecretValue } from "./mock-engine";
 
@@ -46,11 +46,29 @@ export interface PlanVmReachability {
     /** `reachable` only when every address is; `blocked` when any is; else `unknown`. */
     verdict: Verdict;
     /** The engine's answer per address: the route and why it won, each NSG layer, the next hop or egress, blame and fix. */
-    addresses: AddressReachability[];
+    addresses: PlanAddress[];
     /** Each element of the path outside the program or not known offline, in plain words. */
     unseen: string[];
     /** For a VM whose path cannot be judged at all: the element to blame and how to get the answer. */
     blame: { element: string; fix: string } | null;
+    /**
+     * When only a gateway's routes (learned by Azure, never in a program) stand between the VM and a verdict: the
+     * engine's answer under the one assumption those routes must meet. Not a verdict: `verdict` stays `unknown`.
+     */
+    assuming: PlanAssumption | null;
+}
+
+/** The engine's answer for one KMS address, and the public IP resource its egress leaves from, when the program holds it. */
+export interface PlanAddress extends AddressReachability {
+    /** E.g. `public IP "kms-net-nat-ip" (address assigned by Azure at deployment)`; null for a private path or none. */
+    publicIpSource: string | null;
+}
+
+/** The engine's answer if the routes the plan cannot see say what `condition` says. */
+export interface PlanAssumption {
+    condition: string;
+    verdict: Verdict;
+    addresses: PlanAddress[];
 }
 
 /** A serialized value with every Pulumi secret replaced by its plain value (the resolution needs the data, not the flag). */
@@ -156,6 +174,39 @@ function activationTargets(harness: Harness): ActivationTarget[] {
     });
 }
 
+const EGRESS_TYPES: Record<string, string> = {
+    "NAT gateway": "azure-native:network:NatGateway",
+    "instance-level public IP": "azure-native:network:PublicIPAddress",
+    "Azure Firewall": "azure-native:network:AzureFirewall",
+};
+
+/** The public IP resources of the program an address leaves from (its NAT gateway's, its firewall's, the NIC's own). */
+function publicIpSourceOf(a: AddressReachability, harness: Harness): string | null {
+    const out = [...a.steps].reverse().find((s) => s.outcome === "pass" && (s.kind === "egress" || s.kind === "firewall"));
+    const match = out && /^(NAT gateway|instance-level public IP|Azure Firewall) "([^"]+)"/.exec(out.element);
+    if (!match || a.verdict === "blocked") return null;
+    const [, kind, name] = match;
+    const holder = harness.ofType(EGRESS_TYPES[kind]).find((r) => r.outputs.name === name);
+    if (!holder) return null;
+    const ids =
+        kind === "NAT gateway"
+            ? [...((holder.outputs.publicIpAddresses as { id?: string }[] | undefined) ?? []), ...((holder.outputs.publicIpPrefixes as { id?: string }[] | undefined) ?? [])].map((r) => r.id)
+            : kind === "Azure Firewall"
+              ? ((holder.outputs.ipConfigurations as { publicIPAddress?: { id?: string } }[] | undefined) ?? []).map((c) => c.publicIPAddress?.id)
+              : [holder.id];
+    const names = ids.filter((id): id is string => typeof id === "string").map((id) => {
+        const pip = harness.custom().find((r) => r.id.toLowerCase() === id.toLowerCase());
+        const address = pip?.outputs.ipAddress;
+        return `"${pip?.name ?? id.split("/").pop()}"${typeof address === "string" ? ` ${address}` : ""}`;
+    });
+    if (names.length === 0) return null;
+    return `public IP ${names.join(", ")} (${names.some((n) => / \d/.test(n)) ? "as the program sets it" : "address assigned by Azure at deployment"})`;
+}
+
+function withPublicIps(addresses: readonly AddressReachability[], harness: Harness): PlanAddress[] {
+    return addresses.map((a) => ({ ...a, publicIpSource: publicIpSourceOf(a, harness) }));
+}
+
 function verdictOf(addresses: readonly AddressReachability[]): Verdict {
     if (addresses.some((a) => a.verdict === "blocked")) return "blocked";
     return addresses.length > 0 && addresses.every((a) => a.verdict === "reachable") ? "reachable" : "unknown";
@@ -179,25 +230,40 @@ export function planReachability(harness: Harness): PlanVmReachability[] {
         inProgram.add(name.toLowerCase());
         const target = targets.find((t) => !t.scaleSet && t.vm.toLowerCase() === name.toLowerCase());
         const endpoint = target?.endpoint ?? `${kmsEndpoint(AzureCloud.AzurePublic).host}:${kmsEndpoint(AzureCloud.AzurePublic).port}`;
-        const unseen: string[] = [];
-        const facts = (paths as StackPaths).pathOf(vm, name, unseen);
+        const gaps: PathGaps = { unseen: [] };
+        const unseen = gaps.unseen;
+        const facts = (paths as StackPaths).pathOf(vm, name, gaps);
         const kms = destinationOf(endpoint, customSets);
         if (!facts || !("destination" in kms)) {
             if (!("destination" in kms)) unseen.push(kms.missing);
-            judged.push({ vm: name, inProgram: true, subnet: facts?.subnetName ?? null, kms: "destination" in kms ? planKms(endpoint, kms.destination) : null, verdict: "unknown", addresses: [], unseen, blame: { element: unseen[0], fix: UNSEEN_FIX } });
+            judged.push({ vm: name, inProgram: true, subnet: facts?.subnetName ?? null, kms: "destination" in kms ? planKms(endpoint, kms.destination) : null, verdict: "unknown", addresses: [], unseen, blame: { element: unseen[0], fix: UNSEEN_FIX }, assuming: null });
             continue;
         }
         const result = decideReachability(facts, kms.destination);
-        judged.push({ vm: name, inProgram: true, subnet: facts.subnetName ?? null, kms: planKms(endpoint, kms.destination), verdict: verdictOf(result.addresses), addresses: result.addresses, unseen, blame: null });
+        const assuming = gaps.gateway && unseen.length === 1 ? assumeGatewayRoutes(facts, gaps.gateway, kms.destination, harness) : null;
+        judged.push({ vm: name, inProgram: true, subnet: facts.subnetName ?? null, kms: planKms(endpoint, kms.destination), verdict: verdictOf(result.addresses), addresses: withPublicIps(result.addresses, harness), unseen, blame: null, assuming });
     }
     for (const t of targets.filter((t) => !inProgram.has(t.vm.toLowerCase()))) {
         const kms = destinationOf(t.endpoint, customSets);
         const what = t.scaleSet
             ? `scale set "${t.vm}": the plan does not resolve scale set paths`
             : `VM "${t.vm}": outside the program (a KmsActivation names it), so its NIC, subnet, route table and NSGs are not seen offline`;
-        judged.push({ vm: t.vm, inProgram: false, subnet: null, kms: "destination" in kms ? planKms(t.endpoint, kms.destination) : null, verdict: "unknown", addresses: [], unseen: [what], blame: { element: what, fix: UNSEEN_FIX } });
+        judged.push({ vm: t.vm, inProgram: false, subnet: null, kms: "destination" in kms ? planKms(t.endpoint, kms.destination) : null, verdict: "unknown", addresses: [], unseen: [what], blame: { element: what, fix: UNSEEN_FIX }, assuming: null });
     }
     return judged;
+}
+
+/**
+ * The engine's answer with the gateway's routes as they must be: for an on-premises KMS, carrying its prefixes to the
+ * gateway (rule K1); for Azure KMS, carrying none of its addresses (no 0.0.0.0/0 forced tunnel from on-premises).
+ */
+function assumeGatewayRoutes(facts: PathFacts, gateway: NonNullable<PathGaps["gateway"]>, destination: KmsDestination, harness: Harness): PlanAssumption {
+    const bgpRoutes = destination.custom ? [{ source: "VirtualNetworkGateway", addressPrefixes: [...destination.addressPrefixes], nextHopType: "VirtualNetworkGateway" }] : [];
+    const result = decideReachability({ ...facts, routeTable: gateway.routeTable, bgpRoutes }, destination);
+    const condition = destination.custom
+        ? `${gateway.source} routes ${destination.addressPrefixes.join(", ")} on-premises (the on-premises network advertises them, or the local network gateway lists them)`
+        : `the routes of ${gateway.source} carry none of the KMS addresses (on-premises advertises no 0.0.0.0/0)`;
+    return { condition, verdict: verdictOf(result.addresses), addresses: withPublicIps(result.addresses, harness) };
 }
 
 function planKms(endpoint: string, d: KmsDestination): PlanKms {
@@ -206,11 +272,14 @@ function planKms(endpoint: string, d: KmsDestination): PlanKms {
 
 const MARK: Record<string, string> = { pass: "ok     ", block: "BLOCKS ", unknown: "UNKNOWN" };
 
-function routeLine(a: AddressReachability): string {
-    if (!a.route) return "route: (none chosen)";
-    const r = a.route.route;
-    const where = r.source === "User" ? `route "${r.name}"${r.routeTable ? ` of route table "${r.routeTable}"` : ""}` : r.source === "Default" ? "system route" : `BGP route (${r.source})`;
-    return `route: ${where} ${a.route.prefix} -> ${r.nextHopType}${r.nextHopIpAddress ? ` ${r.nextHopIpAddress}` : ""} (${a.route.why})`;
+/** Per address: the verdict, each step of the path in order (the route and why it won first), egress, blame and fix. */
+function addressLines(addresses: readonly PlanAddress[], indent: string): string[] {
+    return addresses.flatMap((a) => [
+        `${indent}${a.address}:${a.port}  ${a.verdict}`,
+        ...a.steps.map((s) => `${indent}    [${s.rule}] ${MARK[s.outcome]} ${s.detail}`),
+        ...(a.egress ? [`${indent}    egress: ${a.egress}${a.publicIpSource ? `, ${a.publicIpSource}` : ""}`] : []),
+        ...(a.blame ? [`${indent}    blame: [${a.blame.rule}] ${a.blame.element}`, `${indent}    fix: ${a.blame.fix}`] : []),
+    ]);
 }
 
 /** A VM's judgement without its name, so VMs on the same path print once. */
@@ -230,20 +299,15 @@ export function renderReachability(judged: readonly PlanVmReachability[]): strin
         const count = v.addresses.length > 0 ? ` (${reachable} of ${v.addresses.length} KMS addresses reachable)` : "";
         const kms = v.kms ? ` -> ${v.kms.custom ? "on-premises KMS" : "KMS"} ${v.kms.endpoint} (${v.kms.source})` : "";
         lines.push(`    ${group.length > 1 ? "VMs" : "VM"} ${names}${v.subnet ? ` in subnet ${v.subnet}` : ""}${kms}: ${v.verdict.toUpperCase()}${count}`);
-        for (const a of v.addresses) {
-            lines.push(`        ${a.address}:${a.port}  ${a.verdict}`);
-            lines.push(`            ${routeLine(a)}`);
-            for (const s of a.steps) lines.push(`            [${s.rule}] ${MARK[s.outcome]} ${s.detail}`);
-            if (a.egress) lines.push(`            egress: ${a.egress}`);
-            if (a.blame) {
-                lines.push(`            blame: [${a.blame.rule}] ${a.blame.element}`);
-                lines.push(`            fix: ${a.blame.fix}`);
-            }
-        }
+        lines.push(...addressLines(v.addresses, "        "));
         for (const u of v.unseen) lines.push(`        not seen offline: ${u}`);
         if (v.blame) {
             lines.push(`        blame: ${v.blame.element}`);
             lines.push(`        fix: ${v.blame.fix}`);
+        }
+        if (v.assuming) {
+            lines.push(`        if ${v.assuming.condition}: ${v.assuming.verdict.toUpperCase()}`);
+            lines.push(...addressLines(v.assuming.addresses, "            "));
         }
     }
     if (judged.length === 0) lines.push("    (no Windows VM in this program)");

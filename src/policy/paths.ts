@@ -17,6 +17,8 @@ const T = {
     nat: "azure-native:network:NatGateway",
     pip: "azure-native:network:PublicIPAddress",
     firewall: "azure-native:network:AzureFirewall",
+    peering: "azure-native:network:VirtualNetworkPeering",
+    gateway: "azure-native:network:VirtualNetworkGateway",
     firewallPolicy: "azure-native:network:FirewallPolicy",
     ruleCollectionGroup: "azure-native:network:FirewallPolicyRuleCollectionGroup",
 };
@@ -130,6 +132,41 @@ function subnetCandidates(resources: readonly PolicyResource[]): Candidate[] {
     return [...standalone, ...inline];
 }
 
+/**
+ * Per virtual network of the stack (by lower-case name): the gateway whose routes reach its subnets, in words. A
+ * peering that uses the remote network's gateways, or a VPN/ExpressRoute gateway in the network's GatewaySubnet.
+ */
+function gatewayRouteSources(resources: readonly PolicyResource[]): Map<string, string> {
+    const sources = new Map<string, string>();
+    for (const r of resources) {
+        if (r.type === T.peering) {
+            const uses = get(r.props, "useRemoteGateways");
+            const vnet = textAt(r.props, "virtualNetworkName");
+            if ((uses === true || uses === UNKNOWN) && typeof vnet === "string") {
+                const remote = textAt(r.props, "remoteVirtualNetwork", "id");
+                const name = textOf(r.props, "virtualNetworkPeeringName", "name") ?? r.name;
+                sources.set(lower(vnet), `the gateway of ${typeof remote === "string" ? `virtual network "${nameFromId(remote, "virtualNetworks")}"` : "the peered network"} (peering "${name}" uses remote gateways)`);
+            }
+        } else if (r.type === T.gateway) {
+            const configs = list(get(r.props, "ipConfigurations"));
+            for (const c of Array.isArray(configs) ? configs : []) {
+                const subnetId = textAt(c, "subnet", "id");
+                const vnet = typeof subnetId === "string" ? nameFromId(subnetId, "virtualNetworks") : undefined;
+                if (vnet) sources.set(lower(vnet), `virtual network gateway "${textOf(r.props, "virtualNetworkGatewayName", "name") ?? r.name}"`);
+            }
+        }
+    }
+    return sources;
+}
+
+/** What `pathOf` could not see of a path. */
+export interface PathGaps {
+    /** Each element outside the stack or not known yet, in plain words. */
+    unseen: string[];
+    /** Set when a gateway's routes reach the subnet: the facts then leave the routes unknown; this is the table they held back. */
+    gateway?: { source: string; routeTable: RouteTableFacts | null };
+}
+
 /** Records one element of a path that cannot be seen. */
 type Unseen = (what: string) => void;
 
@@ -161,6 +198,8 @@ export class StackPaths {
     private readonly routeTableFacts = new Map<Group, RouteTableFacts | undefined>();
     private readonly nsgFacts = new Map<Group, NsgFacts | undefined>();
     private readonly routeGroupNames: Set<string>;
+    /** Per virtual network (lower-case name): what gives its subnets gateway routes the stack cannot know. */
+    private readonly gatewaySources: Map<string, string>;
     private readonly nsgGroupNames: Set<string>;
 
     constructor(resources: readonly PolicyResource[]) {
@@ -180,6 +219,7 @@ export class StackPaths {
         this.nats = new Index(candidates(resources, T.nat, ["natGatewayName", "name"]), "natGateways");
         this.pips = new Index(candidates(resources, T.pip, ["publicIpAddressName", "name"]), "publicIPAddresses");
         this.nextHops = this.firewalls(resources);
+        this.gatewaySources = gatewayRouteSources(resources);
     }
 
     /** Each Azure Firewall of the stack as a next hop, at its private IP (or, in preview, at a key its routes point to). */
@@ -292,10 +332,11 @@ export class StackPaths {
 
     /**
      * The path facts of a VM's primary NIC; `undefined` when the NIC or its subnet cannot be found in the
-     * stack (not known yet, or owned elsewhere): then there is nothing to judge. `unseen` receives, in plain
+     * stack (not known yet, or owned elsewhere): then there is nothing to judge. `gaps` receives, in plain
      * words, each element of the path that is outside the stack or not known yet (the facts leave it `undefined`).
      */
-    pathOf(vm: PolicyResource, vmName: string, unseen: string[] = []): PathFacts | undefined {
+    pathOf(vm: PolicyResource, vmName: string, gaps: PathGaps = { unseen: [] }): PathFacts | undefined {
+        const unseen = gaps.unseen;
         const note: Unseen = (what) => {
             if (!unseen.includes(what)) unseen.push(what);
         };
@@ -325,6 +366,15 @@ export class StackPaths {
         }
         const subnet = subnetRef.found;
         const sp = subnet.props;
+        let routeTable = this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "routeTable"), get(sp, "routeTable"), note);
+        // Routes a VPN/ExpressRoute gateway gives the subnet (BGP, or a local network gateway's prefixes) are Azure's to
+        // learn, not the stack's: unless the table stops their propagation, the subnet's routes are not known.
+        const gateway = subnet.parentName !== undefined || subnet.resource.type === T.subnet ? this.gatewaySources.get(lower(String(textOf(subnet.resource.props, "virtualNetworkName", "name") ?? subnet.parentName ?? ""))) : undefined;
+        if (gateway && routeTable !== undefined && routeTable?.disableBgpRoutePropagation !== true) {
+            note(`the routes ${gateway} gives subnet "${textOf(sp, "subnetName", "name") ?? subnet.resource.name}" (learned by Azure from on-premises; the program cannot hold them)`);
+            gaps.gateway = { source: gateway, routeTable };
+            routeTable = undefined;
+        }
 
         const presence = (index: Index, value: unknown, holder: PolicyResource, key: string): { name: string } | null | undefined => {
             if (value === UNKNOWN) return undefined;
@@ -339,7 +389,6 @@ export class StackPaths {
         const pools = list(get(config, "loadBalancerBackendAddressPools"));
         const privateIp = textAt(config, "privateIPAddress");
         const prefix = textAt(sp, "addressPrefix");
-        const subnetKey = subnet.resource.type === T.vnet ? "subnets" : "routeTable";
         const subnetNsgKey = subnet.resource.type === T.vnet ? "subnets" : "networkSecurityGroup";
         const facts: PathFacts = {
             vmName,
@@ -348,7 +397,7 @@ export class StackPaths {
             // then matches only when it covers the whole subnet.
             ...(typeof privateIp === "string" ? { privateIpAddress: privateIp } : typeof prefix === "string" ? { privateIpAddress: prefix } : {}),
             vnetAddressPrefixes: typeof prefix === "string" ? [prefix] : [],
-            routeTable: this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnetKey), get(sp, "routeTable"), note),
+            routeTable,
             subnetNsg: this.resolveNsg(this.nsgs.resolve(get(sp, "networkSecurityGroup"), subnet.resource, subnetNsgKey), get(sp, "networkSecurityGroup"), note, "subnet"),
             nicNsg: this.resolveNsg(this.nsgs.resolve(get(nic.props, "networkSecurityGroup"), nic, "networkSecurityGroup"), get(nic.props, "networkSecurityGroup"), note, "NIC"),
             natGateway: presence(this.nats, get(sp, "natGateway"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "natGateway"),
