@@ -8,7 +8,7 @@ import { exampleSpec, isExampleName, listTargets } from "./examples";
 import { checkInstalled, registerTypeScript, resolveOwnPackage } from "./loader";
 import { Registration } from "./mock-engine";
 import { OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
-import { PlanVmReachability, planReachability, renderReachability } from "./reachability";
+import { PlanVmReachability, planReachability, reachabilityMermaid, renderReachability } from "./reachability";
 
 const PACKAGE_TYPE = "azure-kms-activation:index:";
 
@@ -374,6 +374,8 @@ export function renderMermaid(plan: Plan): string {
         }
     }
     lines.push("    classDef component fill:#e8f0fe,stroke:#1a73e8");
+    // Each Windows VM's path to KMS as the reachability engine judged it (the first KMS address's steps).
+    lines.push(...reachabilityMermaid(plan.reachability));
     return lines.join("\n");
 }
 
@@ -398,7 +400,10 @@ export function planHelp(): string {
         "",
         "Runs a Pulumi program (TypeScript or JavaScript) under Pulumi's mock engine: no Azure credentials, no network,",
         "nothing deployed. Prints the resources `pulumi up` would create, the KMS routes and NSG rules and where they go,",
-        "each subnet's outbound, and each VM's guest activation (KMS endpoint, key, what it waits for).",
+        "each subnet's outbound, each VM's guest activation (KMS endpoint, key, what it waits for), and each Windows VM's",
+        "KMS reachability: the reachability engine's verdict per KMS address (reachable, blocked or unknown) with the path",
+        "(route and why, NSG layers, egress or firewall rule), and for blocked or unknown the element to blame and the fix.",
+        "What the program only names by ID (an existing subnet, route table or NSG) is unknown offline, never reachable.",
         "",
         "Arguments:",
         "  <folder>                 a Pulumi program's folder (its Pulumi.yaml, main and Pulumi.<stack>.yaml), e.g. `.`",

@@ -18,8 +18,8 @@ const ACTIVATION = `${PACKAGE_TYPE}KmsActivation`;
 
 /** What the plan says when it cannot see a VM's path: how to get the answer where Azure can be asked. */
 export const UNSEEN_FIX =
-    "judge it where Azure can be read: `pulumi preview --policy-pack` with this package's policy pack (kms-reachability reads the " +
-    "stack), or after deployment `azure-kms-activation audit` with the NIC's effective routes and NSGs.";
+    "judge it from what Azure reports for the VM's NIC once it exists: `azure-kms-activation audit` with " +
+    "`az network nic show-effective-route-table` and `az network nic list-effective-nsg` (the policy pack, too, judges only the stack's own resources).";
 
 /** The KMS a VM's activation points at, as the plan judged it. */
 export interface PlanKms {
@@ -301,15 +301,44 @@ export function renderReachability(judged: readonly PlanVmReachability[]): strin
         lines.push(`    ${group.length > 1 ? "VMs" : "VM"} ${names}${v.subnet ? ` in subnet ${v.subnet}` : ""}${kms}: ${v.verdict.toUpperCase()}${count}`);
         lines.push(...addressLines(v.addresses, "        "));
         for (const u of v.unseen) lines.push(`        not seen offline: ${u}`);
-        if (v.blame) {
-            lines.push(`        blame: ${v.blame.element}`);
-            lines.push(`        fix: ${v.blame.fix}`);
-        }
+        if (v.blame) lines.push(`        fix: ${v.blame.fix}`);
         if (v.assuming) {
             lines.push(`        if ${v.assuming.condition}: ${v.assuming.verdict.toUpperCase()}`);
             lines.push(...addressLines(v.assuming.addresses, "            "));
         }
     }
     if (judged.length === 0) lines.push("    (no Windows VM in this program)");
+    return lines;
+}
+
+function mermaidText(s: string): string {
+    return s.replace(/"/g, "#quot;");
+}
+
+/** Each VM's path as Mermaid lines: the VM, each element of the path (its rule and outcome), the KMS with the verdict. */
+export function reachabilityMermaid(judged: readonly PlanVmReachability[]): string[] {
+    const lines: string[] = [];
+    judged.forEach((v, i) => {
+        const id = `k${i}`;
+        lines.push(`    ${id}_vm["VM ${mermaidText(v.vm)}"]`);
+        let previous = `${id}_vm`;
+        const first = v.addresses[0];
+        (first?.steps ?? []).forEach((s, j) => {
+            lines.push(`    ${id}_${j}["${mermaidText(s.element)}"]`);
+            lines.push(`    ${previous} -- "[${s.rule}] ${s.outcome}" --> ${id}_${j}`);
+            previous = `${id}_${j}`;
+        });
+        if (!first) {
+            lines.push(`    ${id}_unseen["not seen offline: ${mermaidText(v.unseen[0] ?? "")}"]`);
+            lines.push(`    ${previous} --> ${id}_unseen`);
+            previous = `${id}_unseen`;
+        }
+        lines.push(`    ${id}_kms(("${mermaidText(v.kms?.endpoint ?? "KMS")}"))`);
+        lines.push(`    ${previous} -- "${v.verdict}" --> ${id}_kms`);
+        lines.push(`    class ${id}_kms ${v.verdict}`);
+    });
+    if (lines.length > 0) {
+        lines.push("    classDef reachable fill:#e6f4ea,stroke:#188038", "    classDef blocked fill:#fce8e6,stroke:#d93025", "    classDef unknown fill:#fef7e0,stroke:#f9ab00");
+    }
     return lines;
 }
