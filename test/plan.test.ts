@@ -2,6 +2,10 @@ import { execFileSync, spawnSync } from "child_process";
 import * as path from "path";
 import { runExample } from "../src/cli/examples";
 import { buildPlan, parseArgs, Plan, renderMermaid, renderText } from "../src/cli/plan";
+import { readProgramFolder, runProgram } from "../src/cli/program";
+import { PlanVmReachability, stackResources } from "../src/cli/reachability";
+import { kmsActivationPolicies, KmsActivationPolicy } from "../src/policy";
+import { runStack } from "./policy-args";
 
 const ROOT = path.join(__dirname, "..");
 let plan: Plan;
@@ -91,6 +95,26 @@ describe("npm run plan (the command users run)", () => {
             "+kms-23-102-135-246",
         ]);
         expect(parsed.activations[0]).toMatchObject({ vm: "legacy-app-01", kmsEndpoint: "20.118.99.224:1688", keySource: "detected" });
+        // Forced tunnel to the NVA, yet reachable: each KMS /32 to Internet beats the 0/0, the allow (200) comes before
+        // the deny (4000), and the packet leaves from the NAT gateway.
+        const [vm] = parsed.reachability as PlanVmReachability[];
+        expect(vm).toMatchObject({ vm: "legacy-app-01", subnet: "spoke-workloads", verdict: "reachable" });
+        for (const a of vm.addresses) {
+            expect(a.route).toMatchObject({ route: { name: `kms-${a.address.replace(/\./g, "-")}`, nextHopType: "Internet" }, why: "longest matching prefix (/32)" });
+            expect(a.steps.map((s) => `${s.rule} ${s.outcome} ${s.element}`)).toEqual([
+                `R1 pass user route "kms-${a.address.replace(/\./g, "-")}" of route table "spoke-routes" (${a.address}/32 -> Internet)`,
+                "N1 pass NIC NSG",
+                'N1 pass NSG "spoke-nsg" rule "allow-kms-tcp-1688-out"',
+                'E1 pass NAT gateway "spoke-nat"',
+            ]);
+            expect(a.publicIpSource).toBe('public IP "spoke-nat-ip" (address assigned by Azure at deployment)');
+        }
+    });
+
+    test("hub-firewall as text: both VMs reachable through the firewall's network rule", () => {
+        const out = execFileSync("npm", ["run", "--silent", "plan", "--", "hub-firewall"], { cwd: ROOT, encoding: "utf8" });
+        expect(out).toContain("    VMs app-01, app-02 in subnet spoke-workloads -> KMS azkms.core.windows.net:1688 (AzurePublic): REACHABLE (3 of 3 KMS addresses reachable)");
+        expect(out).toContain('network rule "allow-kms-tcp-1688" (collection "allow-kms-activation", group "kms-activation") allows TCP 1688 to 23.102.135.246');
     });
 
     test("an unknown example: a clear error listing the known ones, and a non-zero exit", () => {
@@ -98,5 +122,159 @@ describe("npm run plan (the command users run)", () => {
         expect(run.status).toBe(2);
         expect(run.stderr).toContain('plan: unknown example "hub-and-spoke"; known examples: byo-vhd-forced-tunnel, fleet-remediation');
         expect(run.stdout).toBe("");
+    });
+});
+
+const KMS_IPS = ["20.118.99.224", "40.83.235.53", "23.102.135.246"];
+const rulesOf = (a: { steps: { rule: string; outcome: string }[] }) => a.steps.map((s) => `${s.rule} ${s.outcome}`);
+const reachabilityText = (p: Plan) => {
+    const text = renderText(p);
+    return text.slice(text.indexOf("KMS reachability"), text.indexOf("\nThis was an offline plan"));
+};
+/** A program folder planned in this process; the package name maps to src/ through jest. */
+async function planFolder(folder: string) {
+    const run = await runProgram(readProgramFolder(path.join(ROOT, folder), folder), (file) => jest.isolateModules(() => require(file)));
+    return { run, plan: buildPlan(run) };
+}
+
+describe("plan: each Windows VM's KMS verdict and path (the reachability engine, the policy's own resolution)", () => {
+    test("quickstart: reachable by the /32 Internet routes, the subnet NSG's allow and the NAT gateway with its public IP", () => {
+        expect(plan.reachability).toHaveLength(1);
+        const [vm] = plan.reachability;
+        expect(vm).toMatchObject({ vm: "kms-vm-01", inProgram: true, subnet: "kms-net-subnet", verdict: "reachable", unseen: [], blame: null, assuming: null });
+        expect(vm.kms).toEqual({ endpoint: "azkms.core.windows.net:1688", source: "AzurePublic", custom: false, addresses: KMS_IPS });
+        expect(vm.addresses.map((a) => [a.address, a.verdict, a.route?.route.name, a.route?.why, a.egress, a.publicIpSource])).toEqual(
+            KMS_IPS.map((ip) => [ip, "reachable", `kms-${ip.replace(/\./g, "-")}`, "longest matching prefix (/32)", 'NAT gateway "kms-net-nat"', 'public IP "kms-net-nat-ip" (address assigned by Azure at deployment)']),
+        );
+        expect(rulesOf(vm.addresses[0])).toEqual(["R1 pass", "N1 pass", "N1 pass", "E1 pass"]);
+        const text = reachabilityText(plan);
+        expect(text).toContain("    VM kms-vm-01 in subnet kms-net-subnet -> KMS azkms.core.windows.net:1688 (AzurePublic): REACHABLE (3 of 3 KMS addresses reachable)");
+        expect(text).toContain('            [R1] ok      user route "kms-20-118-99-224" of route table "kms-net-routes" (20.118.99.224/32 -> Internet) carries 20.118.99.224: longest matching prefix (/32).');
+        expect(text).toContain('            [N1] ok      subnet NSG: NSG "kms-net-nsg" rule "allow-kms-tcp-1688-out" (priority 100) allows TCP 1688 to 20.118.99.224.');
+        expect(text).toContain('            egress: NAT gateway "kms-net-nat", public IP "kms-net-nat-ip" (address assigned by Azure at deployment)');
+        expect(text).not.toMatch(/blocked|UNKNOWN|not seen offline/);
+    });
+
+    test("hub-firewall: both VMs reachable through the Azure Firewall's network rule from KmsFirewallRules, on the spoke's 0/0 to its private IP", async () => {
+        const hub = buildPlan(await runExample("hub-firewall"));
+        expect(hub.reachability.map((v) => [v.vm, v.subnet, v.verdict])).toEqual([
+            ["app-01", "spoke-workloads", "reachable"],
+            ["app-02", "spoke-workloads", "reachable"],
+        ]);
+        // The rule that lets it through is the package's (KmsFirewallRules' group), not one of the program's own.
+        const kmsRule = hub.firewallRules.find((r) => r.addedByPackage);
+        expect(kmsRule).toMatchObject({ ruleCollectionGroup: "kms-activation", ruleCollection: "allow-kms-activation", name: "allow-kms-tcp-1688", ruleType: "NetworkRule" });
+        for (const vm of hub.reachability) {
+            expect(vm.addresses.map((a) => a.address)).toEqual(KMS_IPS);
+            for (const a of vm.addresses) {
+                expect(a.verdict).toBe("reachable");
+                expect(a.route?.route).toMatchObject({ name: "spoke-default-to-firewall", routeTable: "spoke-routes", nextHopType: "VirtualAppliance", nextHopIpAddress: "10.100.0.4" });
+                expect(rulesOf(a)).toEqual(["R3 pass", "N1 pass", "N1 pass", "E3 pass"]);
+                expect(a.steps[3]).toMatchObject({
+                    kind: "firewall",
+                    element: 'Azure Firewall "hub-firewall" (policy "hub-firewall-policy") rule "allow-kms-tcp-1688" (collection "allow-kms-activation", group "kms-activation")',
+                });
+                expect(a.egress).toBe('Azure Firewall "hub-firewall" (policy "hub-firewall-policy") (SNAT to its public IP)');
+                expect(a.publicIpSource).toBe('public IP "hub-firewall-ip" (address assigned by Azure at deployment)');
+            }
+        }
+        const text = reachabilityText(hub);
+        expect(text).toContain("    VMs app-01, app-02 in subnet spoke-workloads -> KMS azkms.core.windows.net:1688 (AzurePublic): REACHABLE (3 of 3 KMS addresses reachable)");
+        expect(text).toContain(
+            '            [E3] ok      Azure Firewall "hub-firewall" (policy "hub-firewall-policy") at 10.100.0.4: network rule "allow-kms-tcp-1688" (collection "allow-kms-activation", group "kms-activation") allows TCP 1688 to 20.118.99.224; it SNATs to its public IP, an Azure public IP.',
+        );
+        expect(text).toContain('            egress: Azure Firewall "hub-firewall" (policy "hub-firewall-policy") (SNAT to its public IP), public IP "hub-firewall-ip" (address assigned by Azure at deployment)');
+        const mermaid = renderMermaid(hub);
+        expect(mermaid).toContain('    k0_vm["VM app-01"]');
+        expect(mermaid).toContain('    k0_2 -- "[E3] pass" --> k0_3');
+        expect(mermaid).toContain('    k0_3 -- "reachable" --> k0_kms');
+    });
+
+    test("on-prem-kms: the hub gateway's routes are not in the program, so unknown; reachable by K1 under the one assumption they must meet", async () => {
+        const onPrem = buildPlan(await runExample("on-prem-kms"));
+        expect(onPrem.reachability).toHaveLength(1);
+        const [vm] = onPrem.reachability;
+        expect(vm).toMatchObject({ vm: "app-01", subnet: "spoke-subnet", verdict: "unknown" });
+        expect(vm.kms).toEqual({ endpoint: "kms01.corp.contoso.com:1688", source: "customKmsServer", custom: true, addresses: ["10.50.0.10/32", "10.50.0.11/32"] });
+        expect(vm.unseen).toEqual([
+            'the routes the gateway of virtual network "vnet-hub" (peering "spoke-to-hub" uses remote gateways) gives subnet "spoke-subnet" (learned by Azure from on-premises; the program cannot hold them)',
+        ]);
+        expect(vm.addresses.map((a) => [a.verdict, a.blame?.rule, rulesOf(a)])).toEqual([
+            ["unknown", "R1", ["R1 unknown", "N1 pass", "N1 pass"]],
+            ["unknown", "R1", ["R1 unknown", "N1 pass", "N1 pass"]],
+        ]);
+        expect(vm.assuming?.verdict).toBe("reachable");
+        expect(vm.assuming?.condition).toContain("routes 10.50.0.10/32, 10.50.0.11/32 on-premises");
+        for (const a of vm.assuming?.addresses ?? []) {
+            expect(rulesOf(a)).toEqual(["K1 pass", "N1 pass", "N1 pass"]);
+            expect(a.steps[2].detail).toContain('NSG "spoke-nsg" rule "allow-kms-tcp-1688-out" (priority 100) allows TCP 1688');
+            expect(a.egress).toBe("VirtualNetworkGateway (private path)");
+        }
+        const text = reachabilityText(onPrem);
+        expect(text).toContain("    VM app-01 in subnet spoke-subnet -> on-premises KMS kms01.corp.contoso.com:1688 (customKmsServer): UNKNOWN (0 of 2 KMS addresses reachable)");
+        expect(text).toContain('        not seen offline: the routes the gateway of virtual network "vnet-hub"');
+        expect(text).toMatch(/        if the gateway of virtual network "vnet-hub" .* routes 10\.50\.0\.10\/32, 10\.50\.0\.11\/32 on-premises .*: REACHABLE\n/);
+        expect(text).toContain("                [K1] ok      BGP route 10.50.0.10/32, 10.50.0.11/32 -> VirtualNetworkGateway (learned from the gateway) carries 10.50.0.10/32");
+    });
+
+    test("fleet-remediation: VMs the program only names (KmsActivation by name) are unknown, never reachable", async () => {
+        const fleet = buildPlan(await runExample("fleet-remediation"));
+        expect(fleet.reachability.map((v) => [v.vm, v.inProgram, v.verdict, v.addresses.length])).toEqual([
+            ["app-01", false, "unknown", 0],
+            ["sql-01", false, "unknown", 0],
+            ["web-01", false, "unknown", 0],
+        ]);
+        expect(fleet.reachability[0].blame?.element).toBe('VM "app-01": outside the program (a KmsActivation names it), so its NIC, subnet, route table and NSGs are not seen offline');
+        expect(fleet.reachability[0].blame?.fix).toContain("azure-kms-activation audit");
+        expect(reachabilityText(fleet)).toContain("    VM app-01 -> KMS azkms.core.windows.net:1688 (AzurePublic): UNKNOWN\n        not seen offline: VM \"app-01\": outside the program");
+    });
+});
+
+describe("plan on programs whose path is blocked or not visible offline", () => {
+    const reachabilityPolicy = kmsActivationPolicies.find((p) => p.name === "kms-reachability") as KmsActivationPolicy;
+
+    test("a hub firewall with only an application rule for KMS: blocked, blaming the firewall's rule, with the fix; the policy reports the same", async () => {
+        const { run, plan: blocked } = await planFolder("test/fixtures/hub-firewall-app-rule");
+        expect(blocked.reachability.map((v) => [v.vm, v.verdict])).toEqual([["app-01", "blocked"]]);
+        for (const a of blocked.reachability[0].addresses) {
+            expect(a.verdict).toBe("blocked");
+            expect(rulesOf(a)).toEqual(["R3 pass", "N1 pass", "N1 pass", "E3 block"]);
+            expect(a.blame).toMatchObject({
+                rule: "E3",
+                kind: "firewall",
+                element: 'Azure Firewall "hub-firewall" (policy "hub-firewall-policy") rule "allow-kms-by-name" (collection "allow-windows-services", group "spoke-web")',
+            });
+            expect(a.blame?.fix).toContain(`add a network rule (not an application rule) allowing TCP 1688 to ${a.address} from the VM's subnet to a rule collection group of policy "hub-firewall-policy" (KmsFirewallRules adds one)`);
+            expect(a.egress).toBeUndefined();
+            expect(a.publicIpSource).toBeNull();
+        }
+        const text = reachabilityText(blocked);
+        expect(text).toContain("    VM app-01 in subnet spoke-workloads -> KMS azkms.core.windows.net:1688 (AzurePublic): BLOCKED (0 of 3 KMS addresses reachable)");
+        expect(text).toContain('            [E3] BLOCKS  Azure Firewall "hub-firewall" (policy "hub-firewall-policy") at 10.100.0.4: only application rule "allow-kms-by-name"');
+        expect(text).toContain('            blame: [E3] Azure Firewall "hub-firewall" (policy "hub-firewall-policy") rule "allow-kms-by-name"');
+        // One engine, one resolution: the policy pack judges the same resources the same way.
+        const reported = await runStack(reachabilityPolicy, stackResources(run.harness));
+        expect(reported).toHaveLength(1);
+        expect(reported[0].message).toContain('Windows VM "app-01" cannot reach Azure KMS (AzurePublic) on TCP 1688: 20.118.99.224:1688 is blocked by Azure Firewall "hub-firewall"');
+    });
+
+    test("a spoke the program only names by ID: unknown, saying what it could not see; never reachable", async () => {
+        const { plan: brownfield } = await planFolder("test/fixtures/existing-spoke");
+        const byVm = Object.fromEntries(brownfield.reachability.map((v) => [v.vm, v])) as Record<string, PlanVmReachability>;
+        const sub = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-spoke/providers/Microsoft.Network";
+        expect(byVm["app-01"]).toMatchObject({ verdict: "unknown", subnet: null, addresses: [] });
+        expect(byVm["app-01"].unseen).toEqual([`subnet "workloads": outside the program (named by ID ${sub}/virtualNetworks/vnet-spoke/subnets/workloads)`]);
+        expect(byVm["app-01"].blame?.element).toBe(byVm["app-01"].unseen[0]);
+        expect(byVm["app-02"]).toMatchObject({ verdict: "unknown", subnet: "batch" });
+        expect(byVm["app-02"].unseen).toEqual([
+            `route table "rt-spoke": outside the program (named by ID ${sub}/routeTables/rt-spoke); this program adds to it, but its other contents are not known`,
+            `subnet NSG "nsg-spoke": outside the program (named by ID ${sub}/networkSecurityGroups/nsg-spoke); this program adds to it, but its other contents are not known`,
+        ]);
+        expect(byVm["app-02"].addresses.map((a) => [a.verdict, rulesOf(a)])).toEqual(KMS_IPS.map(() => ["unknown", ["R1 unknown", "N1 pass", "N1 unknown"]]));
+        const text = reachabilityText(brownfield);
+        expect(text).toContain("    VM app-01 -> KMS azkms.core.windows.net:1688 (AzurePublic): UNKNOWN\n");
+        expect(text).toContain('    VM app-02 in subnet batch -> KMS azkms.core.windows.net:1688 (AzurePublic): UNKNOWN (0 of 3 KMS addresses reachable)');
+        expect(text).toContain('        not seen offline: route table "rt-spoke": outside the program');
+        expect(text).not.toMatch(/reachable\n|REACHABLE/);
     });
 });
