@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "child_process";
+import { readFileSync } from "fs";
 import * as path from "path";
 import { runExample } from "../src/cli/examples";
 import { buildPlan, parseArgs, Plan, renderMermaid, renderText } from "../src/cli/plan";
@@ -184,6 +185,13 @@ describe("plan: each Windows VM's KMS verdict and path (the reachability engine,
             '            [E3] ok      Azure Firewall "hub-firewall" (policy "hub-firewall-policy") at 10.100.0.4: network rule "allow-kms-tcp-1688" (collection "allow-kms-activation", group "kms-activation") allows TCP 1688 to 20.118.99.224; it SNATs to its public IP, an Azure public IP.',
         );
         expect(text).toContain('            egress: Azure Firewall "hub-firewall" (policy "hub-firewall-policy") (SNAT to its public IP), public IP "hub-firewall-ip" (address assigned by Azure at deployment)');
+        // The README's sample is this output, line for line.
+        const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const sample = [...readme.matchAll(/```\n(KMS reachability \(the reachability engine[^`]*?)```/g)].map((m) => m[1]);
+        expect(sample).toHaveLength(1);
+        const shown = sample[0].split("\n").filter((l) => l !== "" && l !== "...");
+        expect(shown.length).toBeGreaterThanOrEqual(8);
+        expect(text.split("\n")).toEqual(expect.arrayContaining(shown));
         const mermaid = renderMermaid(hub);
         expect(mermaid).toContain('    k0_vm["VM app-01"]');
         expect(mermaid).toContain('    k0_2 -- "[E3] pass" --> k0_3');
