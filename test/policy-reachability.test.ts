@@ -153,6 +153,32 @@ describe("resolving the path from the stack", () => {
         expect(await runStack(policy, unknownOutbound)).toEqual([]);
     });
 
+    test("a subnet that gets a gateway's routes (a peering using remote gateways) is not judged on routes the stack cannot know", async () => {
+        const peering = resource("azure-native:network:VirtualNetworkPeering", "spoke-to-hub", {
+            resourceGroupName: "rg",
+            virtualNetworkName: "vnet-spoke",
+            remoteVirtualNetwork: { id: "/subscriptions/x/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/vnet-hub" },
+            useRemoteGateways: true,
+        });
+        expect(await runStack(policy, stackOf(forced))).toHaveLength(1);
+        expect(await runStack(policy, [...stackOf(forced), peering])).toEqual([]);
+        // With gateway route propagation off, the subnet's routes are its table's alone: judged again.
+        const propagationOff = base({ routeTable: { ...table(tunnel("VirtualNetworkGateway")), disableBgpRoutePropagation: true } });
+        const reported = await runStack(policy, [...stackOf(propagationOff), peering]);
+        expect(reported).toHaveLength(1);
+        expect(reported[0].message).toContain('user route "default" of route table "rt-spoke"');
+    });
+
+    test("a NIC's dynamic address (not known yet) is judged as its subnet: a firewall rule for the whole subnet allows, one for part of it decides nothing", async () => {
+        const viaFirewall = (sourceAddresses: string[]) =>
+            stackOf(base({ privateIpAddress: undefined, vnetAddressPrefixes: ["10.1.0.0/24"], routeTable: table(tunnel()), nextHops: hubFirewall([networkRule("allow-kms", { sourceAddresses })]) }));
+        expect(await runStack(policy, viaFirewall(["10.1.0.0/16"]))).toEqual([]);
+        expect(await runStack(policy, viaFirewall(["10.1.0.0/25"]))).toEqual([]);
+        const elsewhere = await runStack(policy, viaFirewall(["10.9.0.0/16"]));
+        expect(elsewhere).toHaveLength(1);
+        expect(elsewhere[0].message).toContain('no network rule allows TCP 1688');
+    });
+
     test("a NIC whose subnet is owned outside the stack is not judged", async () => {
         const resources = [windowsVm("vm1"), activation("vm1"), nicFor("vm1", base(), "/subscriptions/x/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/hub/subnets/shared")];
         expect(await runStack(policy, resources)).toEqual([]);
