@@ -85,6 +85,18 @@ describe("reachability engine: the path it reports", () => {
         expect(result.addresses[0].blame?.reason).toBe(`the appliance at ${FW_IP} is outside what is known: it must SNAT to a public IP of its own and allow TCP 1688 to ${K1}.`);
     });
 
+    test("a source given as the NIC's subnet (address not assigned yet): an NSG rule covering all of it decides, part of it does not", () => {
+        // With a 0/0 route the KMS platform rule is off, so the NSG decides alone.
+        const denyFrom = (source: string) =>
+            decideReachability(
+                base({ privateIpAddress: "10.1.0.0/24", routeTable: table(tunnel("Internet"), ...kmsRoutes()), subnetNsg: nsg("nsg-app", { ...denyInternet, name: "deny-from", priority: 100, sourceAddressPrefixes: [source] }) }),
+                cloudKmsDestination(),
+            ).addresses[0];
+        expect(denyFrom("10.1.0.0/16")).toMatchObject({ verdict: "blocked", blame: { element: 'NSG "nsg-app" rule "deny-from"' } });
+        expect(denyFrom("10.1.0.0/25")).toMatchObject({ verdict: "unknown", blame: { element: 'NSG "nsg-app" rule "deny-from"' } });
+        expect(denyFrom("10.9.0.0/16").verdict).toBe("reachable");
+    });
+
     test("an address that is not IPv4 is unknown, not a crash", () => {
         const result = decideReachability(base(), { ...cloudKmsDestination(), addressPrefixes: ["kms.example"] });
         expect(result.verdict).toBe("unknown");
