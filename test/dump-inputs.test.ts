@@ -24,6 +24,7 @@ test("one file per example target and per example stack file", () => {
     expect(readdirSync(out).sort()).toEqual([
         "byo-vhd-forced-tunnel.json",
         "fleet-remediation.json",
+        "hub-firewall.json",
         "on-prem-kms.json",
         "quickstart.json",
         "sovereign-clouds.china.json",
