@@ -89,7 +89,8 @@ function providerPath(type: string, name: string, inputs: Record<string, unknown
 // The Azure name a resource gets: its explicit name input when it has one, else the Pulumi name.
 const NAME_INPUTS = ["vmName", "routeName", "securityRuleName", "vmExtensionName", "runCommandName", "subnetName"];
 
-export async function mockPulumi(project = "project", stack = "stack"): Promise<Harness> {
+/** `preview`: run as `pulumi preview` does (`pulumi.runtime.isDryRun()` is true; nothing that needs a deployed resource is read). */
+export async function mockPulumi(project = "project", stack = "stack", preview = false): Promise<Harness> {
     const harness = new Harness();
     await pulumi.runtime.setMocks(
         {
@@ -117,7 +118,7 @@ export async function mockPulumi(project = "project", stack = "stack"): Promise<
         },
         project,
         stack,
-        false,
+        preview,
     );
     const settings = require("@pulumi/pulumi/runtime/settings");
     const monitor = settings.getMonitor();

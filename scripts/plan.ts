@@ -48,6 +48,8 @@ export interface PlanActivation {
     keyAction: string;
     scriptCharacters: number;
     commandCharacters: number | null;
+    /** What the guest reported; a plan is a preview, so always `known after deploy`. */
+    activationStatus: string;
 }
 
 export interface Plan {
@@ -62,6 +64,9 @@ export interface Plan {
     unreadSubnets: string[];
     summary: { toCreate: number; azureResources: number; components: number };
 }
+
+// How the engine serializes a value a preview cannot know.
+const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const KEY_ACTIONS: Record<string, string> = {
     explicit: "install the given key (a secret), unless it is already installed",
@@ -128,6 +133,7 @@ export function buildPlan(run: ExampleRun): Plan {
             keyAction: KEY_ACTIONS[keySource] ?? keySource,
             scriptCharacters: activationScript().length,
             commandCharacters: command === undefined ? null : command.length,
+            activationStatus: outputs.activationStatus === undefined || outputs.activationStatus === UNKNOWN_VALUE ? "known after deploy" : String(outputs.activationStatus),
         };
     });
     const azureResources = resources.filter((r) => r.azure).length;
@@ -218,6 +224,7 @@ export function renderText(plan: Plan): string {
             `        guest script: ${n(a.scriptCharacters)} characters` +
                 (a.commandCharacters === null ? " (inline Run Command script)" : `; command line ${n(a.commandCharacters)} of ${n(MAX_COMMAND_LENGTH)}`),
         );
+        lines.push(`        activationStatus: ${a.activationStatus}`);
     }
     lines.push("", "This was an offline plan. With Azure credentials, `pulumi preview` shows the real diff against your subscription.");
     return lines.join("\n");

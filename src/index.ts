@@ -1,6 +1,6 @@
-export { AzureCloud, KmsHostForm, ActivationMechanism, ExplicitOutbound, PrivateSubnetCheck } from "./types";
+export { AzureCloud, KmsHostForm, ActivationMechanism, ExplicitOutbound, PrivateSubnetCheck, ActivationStatus } from "./types";
 export type { CustomKmsServer } from "./types";
-export { kmsEndpoint, kmsClientKeyForSku, windowsServerReleases, ServerEdition, KMS_PORT } from "./kms";
+export { kmsEndpoint, kmsClientKeyForSku, kmsClientKeyProduct, windowsClientKeys, windowsServerReleases, ServerEdition, KMS_PORT } from "./kms";
 export type { KmsEndpointInfo, WindowsServerRelease } from "./kms";
 export { KmsEgressRules, KmsNetwork } from "./network";
 export type { KmsEgressRulesArgs, KmsNetworkArgs } from "./network";
@@ -16,5 +16,7 @@ export type {
     KeyAction,
     ActivationResult,
     GuestLicence,
+    GuestOs,
+    KmsProbe,
 } from "./guest";
 export { KmsInputError } from "./validate";

@@ -1,9 +1,12 @@
 import * as compute from "@pulumi/azure-native/compute";
 import * as pulumi from "@pulumi/pulumi";
 import { ActivationScriptOptions, activationKeyParameters, renderCommandLine, ResolvedActivation, resolveActivation } from "../guest/render";
-import { ActivationMechanism, AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
+import { ActivationResult } from "../guest/result";
+import { claimActivationTarget } from "../network/ownership";
+import { ActivationMechanism, ActivationStatus, AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
 import * as validate from "../validate";
 import { componentOptions } from "../versionAliases";
+import { readActivationOutcome } from "./activationOutcome";
 
 /** Guest activation options shared by `KmsActivation` and `KmsWindowsVm`. */
 export interface KmsActivationOptions {
@@ -17,7 +20,10 @@ export interface KmsActivationOptions {
     kmsHostForm?: pulumi.Input<KmsHostForm>;
     /** Marketplace image SKU the VM was built from: picks the KMS client key. */
     imageSku?: pulumi.Input<string>;
-    /** KMS client setup key to install; kept secret. Default: from `imageSku`, else detected in the guest. */
+    /**
+     * KMS client setup key (GVLK) to install; kept secret. Default: from `imageSku`, else detected in the guest. Any
+     * other key (MAK, retail) is refused, and so is a KMS client key of another edition than `imageSku` names.
+     */
     productKey?: pulumi.Input<string>;
     /** Add a guest firewall outbound allow for TCP 1688 to the KMS addresses. Default true. */
     configureGuestFirewall?: pulumi.Input<boolean>;
@@ -29,6 +35,8 @@ export interface KmsActivationOptions {
     rerunToken?: pulumi.Input<string>;
     /** IDs whose resources must exist before the guest activates, such as `KmsNetwork.egressRuleIds`. */
     activationWaitsFor?: pulumi.Input<string[]>;
+    /** Read the guest's result after the extension or run command finished (`activationStatus`). Default true. */
+    readActivationResult?: pulumi.Input<boolean>;
 }
 
 /** Arguments of `KmsActivation`. */
@@ -56,16 +64,35 @@ function mapInputs<T extends readonly unknown[], R>(values: T, fn: (resolved: { 
     return pulumi.all(values as unknown as pulumi.Input<unknown>[]).apply((resolved) => fn(resolved as unknown as { [K in keyof T]: Resolved<T[K]> })) as pulumi.Output<R>;
 }
 
-/** Checks the activation options that are plain values now; `Output`s are checked when they resolve. */
-export function checkActivationOptions(options: KmsActivationOptions): void {
+/**
+ * Checks the activation options that are plain values now; `Output`s are checked when they resolve. `imageSku` is the
+ * SKU the key must match when the caller knows a better one than `options.imageSku` (a VM's image).
+ */
+export function checkActivationOptions(options: KmsActivationOptions, imageSku: pulumi.Input<string> | undefined = options.imageSku): void {
     validate.enumValue("mechanism", options.mechanism, ActivationMechanism);
     validate.enumValue("cloud", options.cloud, AzureCloud);
     validate.kmsIpAddresses("kmsIpAddresses", options.kmsIpAddresses);
     validate.customKmsServer("customKmsServer", options.customKmsServer);
     validate.ifPlain(options.kmsHostForm, (v) => validate.enumValue("kmsHostForm", v, KmsHostForm));
     validate.ifPlain(options.imageSku, (v) => validate.imageSku("imageSku", v));
-    validate.ifPlain(options.productKey, (v) => validate.productKey("productKey", v));
+    validate.ifPlain(options.productKey, (key) => validate.kmsClientKey("productKey", key, typeof imageSku === "string" ? imageSku : undefined));
     validate.ifPlain(options.rerunToken, (v) => validate.rerunToken("rerunToken", v));
+}
+
+/**
+ * The product key, checked as a KMS client key for `imageSku`: now when both are plain, else once both resolve (the
+ * key's secretness is kept, and the message never holds it).
+ */
+function checkedKey(context: { component: string; name: string }, key: pulumi.Input<string>, imageSku: pulumi.Input<string | undefined>): pulumi.Input<string> {
+    const check = (k: string, sku: string | undefined) => validate.inComponent(context.component, context.name, () => validate.kmsClientKey("productKey", k, sku));
+    if (typeof key === "string" && (imageSku === undefined || typeof imageSku === "string")) {
+        check(key, imageSku);
+        return key;
+    }
+    return pulumi.all([key, imageSku]).apply(([k, sku]) => {
+        check(k, sku);
+        return k;
+    });
 }
 
 /** Name of the extension or run command on the VM. */
@@ -87,6 +114,13 @@ export class KmsActivation extends pulumi.ComponentResource {
     public readonly scriptFingerprint: pulumi.Output<string>;
     /** ID of the extension or run command. */
     public readonly activationResourceId: pulumi.Output<string>;
+    /**
+     * `activated`, `licensed`, `pending`, `error`, or `unknown` when no result line was read (a preview, or
+     * `readActivationResult: false`, or output without one): read once the extension or run command has finished.
+     */
+    public readonly activationStatus: pulumi.Output<ActivationStatus>;
+    /** The guest's parsed `KMS_ACTIVATION_RESULT` line (it never holds the key), or undefined when none was read. */
+    public readonly activationResult: pulumi.Output<ActivationResult | undefined>;
 
     constructor(name: string, args: KmsActivationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsActivation", name, {}, componentOptions(opts));
@@ -106,7 +140,7 @@ export class KmsActivation extends pulumi.ComponentResource {
         const rerunToken = checked("rerunToken", args.rerunToken, validate.rerunToken);
 
         const hasProductKey = args.productKey !== undefined;
-        const productKey = hasProductKey ? checked("productKey", args.productKey as pulumi.Input<string>, validate.productKey) : undefined;
+        const productKey = hasProductKey ? checkedKey(context, args.productKey as pulumi.Input<string>, imageSku) : undefined;
         // Everything but the key: not secret, so plans and state show what the guest will do. Plain options (the
         // usual case) are resolved at once, so a fleet of VMs builds no Output chain per VM.
         const resolved = mapInputs([kmsHostForm, imageSku, args.configureGuestFirewall, args.failOnActivationError, rerunToken] as const, ([kmsHostForm, imageSku, configureGuestFirewall, failOnActivationError, rerunToken]) => {
@@ -126,7 +160,8 @@ export class KmsActivation extends pulumi.ComponentResource {
         const field = <K extends keyof ResolvedActivation>(key: K) => mapInputs([resolved] as const, ([r]) => r[key]);
         // dependsOn takes Outputs: their resources (the egress rules) become dependencies, their values are ignored.
         const waitFor = args.activationWaitsFor === undefined ? undefined : pulumi.output(args.activationWaitsFor).apply(() => [] as pulumi.Resource[]);
-        const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: waitFor };
+        const claim = claimActivationTarget("VM", "vmName", resourceGroupName, vmName, `KmsActivation "${name}"`, this, opts?.parent);
+        const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: claim && waitFor ? pulumi.all([claim, waitFor]).apply(([a, b]) => [...a, ...b]) : claim ?? waitFor };
         const common = { resourceGroupName, vmName, location, tags: args.tags };
 
         const activation =
@@ -169,11 +204,21 @@ export class KmsActivation extends pulumi.ComponentResource {
         this.keySource = pulumi.output(field("keySource"));
         this.scriptFingerprint = pulumi.output(field("fingerprint"));
         this.activationResourceId = activation.id;
+        const outcome = readActivationOutcome(
+            { resourceGroupName, vmName, mechanism: args.mechanism, activation, resourceName: ACTIVATION_RESOURCE_NAME },
+            args.readActivationResult,
+            this,
+            `KmsActivation "${name}"`,
+        );
+        this.activationStatus = outcome.apply((o) => o.status);
+        this.activationResult = outcome.apply((o) => o.result);
         this.registerOutputs({
             kmsEndpoint: this.kmsEndpoint,
             keySource: this.keySource,
             scriptFingerprint: this.scriptFingerprint,
             activationResourceId: this.activationResourceId,
+            activationStatus: this.activationStatus,
+            activationResult: this.activationResult,
         });
     }
 }

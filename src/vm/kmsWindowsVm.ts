@@ -2,7 +2,9 @@ import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import { checkSubnetOutbound, privateSubnetCheckMode } from "../network/subnetOutbound";
-import { PrivateSubnetCheck } from "../types";
+import { ActivationResult } from "../guest/result";
+import { claimActivationTarget } from "../network/ownership";
+import { ActivationStatus, PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
 import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
 import { componentOptions } from "../versionAliases";
@@ -85,13 +87,21 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
     public readonly privateIpAddress: pulumi.Output<string | undefined>;
     /** `host:port` the guest was pointed at. */
     public readonly kmsEndpoint: pulumi.Output<string>;
+    /** Where the key came from: `explicit`, `imageSku` or `detected` (in the guest). */
+    public readonly keySource: pulumi.Output<string>;
+    /** ID of the extension or run command that activates the guest. */
+    public readonly activationResourceId: pulumi.Output<string>;
+    /** `activated`, `licensed`, `pending`, `error`, or `unknown` (not read, or no result line): see `KmsActivation`. */
+    public readonly activationStatus: pulumi.Output<ActivationStatus>;
+    /** The guest's parsed `KMS_ACTIVATION_RESULT` line (it never holds the key), or undefined when none was read. */
+    public readonly activationResult: pulumi.Output<ActivationResult | undefined>;
 
     constructor(name: string, args: KmsWindowsVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsWindowsVm", name, {}, componentOptions(opts));
         const context = { component: "KmsWindowsVm", name };
         validate.inComponent(context.component, name, () => {
             checkImageChoice(args);
-            checkActivationOptions(args);
+            checkActivationOptions(args, args.imageSku ?? windowsServerSku(args));
             validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
         });
         // Every plain value is checked before the first child exists, so a refusal leaves nothing half-built.
@@ -121,6 +131,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
               }
             : undefined;
         const common = { resourceGroupName, location, tags: args.tags };
+        const claim = claimActivationTarget("VM", "vmName", resourceGroupName, vmName, `KmsWindowsVm "${name}"`, this, opts?.parent);
 
         const nic = new network.NetworkInterface(
             `${name}-nic`,
@@ -154,7 +165,12 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 diagnosticsProfile: { bootDiagnostics: { enabled: true } },
             },
             // In strict mode a VM that could not activate is not created; the check is a read, not a resource.
-            { parent: this, dependsOn: checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this) },
+            {
+                parent: this,
+                dependsOn: claim
+                    ? pulumi.all([checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this), claim]).apply(([a, b]) => [...a, ...b])
+                    : checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this),
+            },
         );
 
         const activation = new KmsActivation(
@@ -175,6 +191,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 mechanism: args.mechanism,
                 rerunToken: args.rerunToken,
                 activationWaitsFor: args.activationWaitsFor,
+                readActivationResult: args.readActivationResult,
             },
             // vmName: vm.name already makes the activation wait for the VM.
             { parent: this },
@@ -185,12 +202,20 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
         this.networkInterfaceId = nic.id;
         this.privateIpAddress = nic.ipConfigurations.apply((configs) => configs?.[0]?.privateIPAddress);
         this.kmsEndpoint = activation.kmsEndpoint;
+        this.keySource = activation.keySource;
+        this.activationResourceId = activation.activationResourceId;
+        this.activationStatus = activation.activationStatus;
+        this.activationResult = activation.activationResult;
         this.registerOutputs({
             virtualMachineId: this.virtualMachineId,
             virtualMachineName: this.virtualMachineName,
             networkInterfaceId: this.networkInterfaceId,
             privateIpAddress: this.privateIpAddress,
             kmsEndpoint: this.kmsEndpoint,
+            keySource: this.keySource,
+            activationResourceId: this.activationResourceId,
+            activationStatus: this.activationStatus,
+            activationResult: this.activationResult,
         });
     }
 

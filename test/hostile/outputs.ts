@@ -8,7 +8,7 @@ import { hostileCases } from "./cases";
 const errors: Record<string, string[]> = {};
 process.on("unhandledRejection", (err) => {
     const message = err instanceof Error ? err.message : String(err);
-    const name = /"(h\d+|h-dup)(?:-activation)?"/.exec(message)?.[1] ?? "unattributed";
+    const name = /"(h\d+|h-dup|h-dup-vm)(?:-activation)?"/.exec(message)?.[1] ?? "unattributed";
     (errors[name] ??= []).includes(message) || errors[name].push(message);
 });
 
@@ -25,7 +25,10 @@ process.on("unhandledRejection", (err) => {
     // Conflicts found only once names resolve: a second KmsEgressRules on a KmsNetwork's own route table.
     const net = new m.KmsNetwork("dup", { resourceGroupName: "rg" });
     new m.KmsEgressRules("h-dup", { resourceGroupName: "rg", routeTableName: net.routeTableName });
-    const expected = hostileCases.filter((c) => c.input).length + 1;
+    // ... and a second activation of a VM that a KmsWindowsVm already activates, found once the group name resolves.
+    new m.KmsWindowsVm("first-vm", { resourceGroupName: pulumi.output("rg"), subnetId: net.subnetId, vmName: "shared-01", adminUsername: "kmsadmin", adminPassword: "Correct-Horse-7-Battery" });
+    new m.KmsActivation("h-dup-vm", { resourceGroupName: pulumi.output("RG"), vmName: "Shared-01" });
+    const expected = hostileCases.filter((c) => c.input).length + 2;
     for (let waited = 0; waited < 15000 && Object.keys(errors).length < expected; waited += 100) {
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
