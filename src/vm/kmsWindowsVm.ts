@@ -21,7 +21,12 @@ export interface MarketplaceImage {
     version?: pulumi.Input<string>;
 }
 
-/** A VHD (for example brought from on-premises) in a storage account, imported as the VM's managed OS disk. */
+/**
+ * A VHD (for example brought from on-premises) in a storage account, imported as the VM's managed OS disk and
+ * attached as it is. Only a **specialized** VHD works this way (not sysprepped: it boots to its own accounts); a
+ * generalized one sits in Windows setup (OOBE), the VM agent never reports and the activation times out. For a
+ * generalized VHD build an image from it (`compute.Image` or a gallery image version) and use `customImageId`.
+ */
 export interface VhdImport {
     /** URL of the page-blob VHD. */
     sourceUri: pulumi.Input<string>;
@@ -29,6 +34,11 @@ export interface VhdImport {
     storageAccountId: pulumi.Input<string>;
     /** Hyper-V generation of the VHD: `V1` (default) or `V2`. */
     hyperVGeneration?: pulumi.Input<string>;
+    /**
+     * Set true when the VHD is generalized (sysprepped): it is then refused, with the fix (an image from it and
+     * `customImageId`), because an attached generalized disk never finishes Windows setup. Default false (specialized).
+     */
+    generalized?: pulumi.Input<boolean>;
 }
 
 /** Arguments of `KmsWindowsVm`. */
@@ -49,9 +59,9 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
     image?: MarketplaceImage;
     /** ID of a custom image or gallery image version, instead of `image`. */
     customImageId?: pulumi.Input<string>;
-    /** A VHD to import as the OS disk, instead of `image`: its accounts and VM agent come with it. */
+    /** A specialized VHD to import and attach as the OS disk, instead of `image`: its accounts and VM agent come with it. */
     vhd?: VhdImport;
-    /** Storage type of the OS disk. Default `StandardSSD_LRS`. */
+    /** Storage type of the OS disk. Default `StandardSSD_LRS`. `PremiumV2_LRS` and `UltraSSD_LRS` are data-disk only: refused. */
     osDiskType?: pulumi.Input<string>;
     /** Local administrator name (not with `vhd`). */
     adminUsername?: pulumi.Input<string>;
@@ -128,6 +138,8 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                   sourceUri: checked("vhd.sourceUri", args.vhd.sourceUri, validate.vhdUri),
                   storageAccountId: checked("vhd.storageAccountId", args.vhd.storageAccountId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Storage/storageAccounts")),
                   hyperVGeneration: checked("vhd.hyperVGeneration", args.vhd.hyperVGeneration ?? "V1", checkHyperVGeneration),
+                  // Only a refusal: the disk is attached the same way either way.
+                  generalized: args.vhd.generalized === undefined ? undefined : checked("vhd.generalized", args.vhd.generalized, checkSpecialized),
               }
             : undefined;
         const common = { resourceGroupName, location, tags: args.tags };
@@ -221,7 +233,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
 
     private importVhd(
         name: string,
-        source: { sourceUri: pulumi.Input<string>; storageAccountId: pulumi.Input<string>; hyperVGeneration: pulumi.Input<string> },
+        source: { sourceUri: pulumi.Input<string>; storageAccountId: pulumi.Input<string>; hyperVGeneration: pulumi.Input<string>; generalized?: pulumi.Input<boolean> },
         common: { resourceGroupName: pulumi.Input<string>; location?: pulumi.Input<string>; tags?: KmsWindowsVmArgs["tags"] },
         osDiskType: pulumi.Input<string>,
     ): compute.Disk {
@@ -234,7 +246,8 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 hyperVGeneration: source.hyperVGeneration,
                 sku: { name: osDiskType },
             },
-            { parent: this },
+            // A `generalized` that arrives as an Output is checked when it resolves: the import fails with the message.
+            { parent: this, dependsOn: pulumi.Output.isInstance(source.generalized) ? source.generalized.apply(() => [] as pulumi.Resource[]) : undefined },
         );
     }
 }
@@ -280,9 +293,27 @@ function checkImageId(field: string, value: string): void {
 }
 
 function checkDiskType(field: string, value: string): void {
-    const allowed = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS", "PremiumV2_LRS"];
+    const allowed = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"];
+    if (value === "PremiumV2_LRS" || value === "UltraSSD_LRS") {
+        throw new validate.KmsInputError(
+            `${field}: ${JSON.stringify(value)} cannot hold an OS disk (Azure supports it for data disks only); use Premium_LRS or Premium_ZRS for a fast OS disk`,
+        );
+    }
     if (!allowed.includes(value)) {
         throw new validate.KmsInputError(`${field}: ${JSON.stringify(value)} is not an OS disk type; use one of ${allowed.join(", ")}`);
+    }
+}
+
+function checkSpecialized(field: string, value: boolean): void {
+    if (value === true) {
+        throw new validate.KmsInputError(
+            `${field}: a generalized (sysprepped) VHD cannot be attached as an OS disk: the VM stops in Windows setup (OOBE), ` +
+                "its VM agent never reports and the activation extension times out; build an image from the VHD (compute.Image with " +
+                "osState Generalized, or a gallery image version) and pass its ID as customImageId, with adminUsername and adminPassword",
+        );
+    }
+    if (typeof value !== "boolean") {
+        throw new validate.KmsInputError(`${field}: ${JSON.stringify(value)} is not true or false; set true only for a generalized VHD`);
     }
 }
 

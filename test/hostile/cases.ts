@@ -86,7 +86,7 @@ export const hostileCases: HostileCase[] = [
     ...each("KmsWindowsVm", "adminPassword", ["short1!A", "nocomplexitypassword", `${"x".repeat(124)}A1`], true, vm((v) => ({ adminPassword: v })), true),
     ...each("KmsWindowsVm", "computerName", ["name-that-is-too-long", "12345", "bad name", "x;calc"], true, vm((v) => ({ computerName: v }))),
     ...each("KmsWindowsVm", "vmSize", ["Standard_D2s_v5;calc", "D2s_v5"], true, vm((v) => ({ vmSize: v }))),
-    ...each("KmsWindowsVm", "osDiskType", ["Ultra"], true, vm((v) => ({ osDiskType: v }))),
+    ...each("KmsWindowsVm", "osDiskType", ["Ultra", "PremiumV2_LRS"], true, vm((v) => ({ osDiskType: v }))),
     ...each("KmsWindowsVm", "customImageId", ["not-an-id", `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/images/x;calc`], true, vm((v) => ({ customImageId: v }))),
     ...each("KmsWindowsVm", "subnetId", ["subnet;calc", STORAGE], true, vm((v) => ({ subnetId: v }))),
     ...each("KmsWindowsVm", "rerunToken", ["$(calc)"], true, vm((v) => ({ rerunToken: v }))),
@@ -95,6 +95,7 @@ export const hostileCases: HostileCase[] = [
     ...each("KmsWindowsVm", "vhd.sourceUri", ["http://vhds.blob.core.windows.net/v/x.vhd", "https://evil.example.com/x.vhd", `${VHD}?sig=x`], true, vhdVm((v) => ({ sourceUri: v }))),
     ...each("KmsWindowsVm", "vhd.storageAccountId", ["x", `${STORAGE}'`], true, vhdVm((v) => ({ storageAccountId: v }))),
     ...each("KmsWindowsVm", "vhd.hyperVGeneration", ["V3"], true, vhdVm((v) => ({ hyperVGeneration: v }))),
+    ...each("KmsWindowsVm", "vhd.generalized", [true], true, vhdVm((v) => ({ generalized: v }))),
 ];
 
 /** The error must name this component instance (or its activation child, for a value checked there) and the field. */
