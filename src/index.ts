@@ -1,4 +1,4 @@
-export { AzureCloud, KmsHostForm, ActivationMechanism, ExplicitOutbound, PrivateSubnetCheck, ActivationStatus } from "./types";
+export { AzureCloud, KmsHostForm, ActivationMechanism, ExplicitOutbound, PrivateSubnetCheck, ActivationStatus, WindowsLicenseType } from "./types";
 export type { CustomKmsServer } from "./types";
 export { kmsEndpoint, kmsClientKeyForSku, kmsClientKeyProduct, windowsClientKeys, windowsServerReleases, ServerEdition, KMS_PORT } from "./kms";
 export type { KmsEndpointInfo, WindowsServerRelease } from "./kms";

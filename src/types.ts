@@ -65,3 +65,11 @@ export enum ActivationStatus {
     /** No result line could be read: not read (preview, `readActivationResult: false`, a scale set), or the output holds none. */
     Unknown = "unknown",
 }
+
+/** Azure Hybrid Benefit for a Windows VM: which licence you bring. */
+export enum WindowsLicenseType {
+    /** Windows Server with Software Assurance or subscription licences. */
+    Windows_Server = "Windows_Server",
+    /** Windows client (10/11) with multi-tenant hosting rights. */
+    Windows_Client = "Windows_Client",
+}

@@ -35,6 +35,7 @@ describe("the inferred schema", () => {
         ["ExplicitOutbound", ["NatGateway", "None"]],
         ["PrivateSubnetCheck", ["Warn", "Error", "Off"]],
         ["ActivationStatus", ["activated", "licensed", "pending", "error", "unknown"]],
+        ["WindowsLicenseType", ["Windows_Server", "Windows_Client"]],
     ])("enum %s with its values", (name, values) => {
         expect(schema.types[TOKEN(name)].enum.map((e: { value: string }) => e.value)).toEqual(values);
     });
@@ -50,7 +51,7 @@ describe("the inferred schema", () => {
 
     test.each([
         ["KmsEgressRules", ["routeIds", "securityRuleId", "egressRuleIds", "kmsAddressPrefixes"]],
-        ["KmsNetwork", ["virtualNetworkId", "subnetId", "routeTableId", "networkSecurityGroupId", "natGatewayId", "kmsHostForm", "egressRuleIds"]],
+        ["KmsNetwork", ["virtualNetworkId", "subnetId", "routeTableId", "networkSecurityGroupId", "natGatewayId", "kmsHostForm", "egressRuleIds", "cloud"]],
         ["KmsActivation", ["kmsEndpoint", "keySource", "scriptFingerprint", "activationResourceId", "activationStatus", "activationResult"]],
         ["KmsWindowsVm", ["virtualMachineId", "networkInterfaceId", "privateIpAddress", "kmsEndpoint", "keySource", "activationResourceId", "activationStatus", "activationResult"]],
     ])("%s outputs the design's outputs", (name, outputs) => {

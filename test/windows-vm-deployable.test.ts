@@ -52,3 +52,58 @@ describe("KmsWindowsVm refuses what Azure cannot boot", () => {
         expect((t.h.one("azure-native:compute:VirtualMachine").inputs as any).storageProfile.osDisk.createOption).toBe("Attach");
     });
 });
+
+describe("KmsWindowsVm baseline: licence and zone", () => {
+    test("licenseType and zone reach the VM; an imported disk sits in the same zone", async () => {
+        new t.m.KmsWindowsVm("app-01", {
+            resourceGroupName: "rg",
+            subnetId: SUBNET_ID,
+            ...CREDENTIALS,
+            licenseType: t.m.WindowsLicenseType.Windows_Server,
+            zone: "2",
+            readActivationResult: false,
+        });
+        new t.m.KmsWindowsVm("legacy-01", { resourceGroupName: "rg", subnetId: SUBNET_ID, vhd: { sourceUri: VHD, storageAccountId: STORAGE }, zone: "3", readActivationResult: false });
+        await t.h.settle();
+        const vms = t.h.ofType("azure-native:compute:VirtualMachine").map((r) => [r.name, r.inputs.licenseType, r.inputs.zones]);
+        expect(vms.sort()).toEqual([
+            ["app-01-vm", "Windows_Server", ["2"]],
+            ["legacy-01-vm", undefined, ["3"]],
+        ]);
+        expect(t.h.one("azure-native:compute:Disk").inputs.zones).toEqual(["3"]);
+    });
+
+    test("without them the VM has no licence type and no zone (pay as you go, regional)", async () => {
+        new t.m.KmsWindowsVm("app-01", { resourceGroupName: "rg", subnetId: SUBNET_ID, ...CREDENTIALS, readActivationResult: false });
+        await t.h.settle();
+        const inputs = t.h.one("azure-native:compute:VirtualMachine").inputs;
+        expect("licenseType" in inputs || "zones" in inputs).toBe(false);
+    });
+
+    test.each<[string, object, string]>([
+        ["licenseType", { licenseType: "Windows_Enterprise" }, 'KmsWindowsVm "app-01": licenseType: "Windows_Enterprise" is not allowed; use one of Windows_Server, Windows_Client'],
+        ["zone", { zone: "4" }, 'KmsWindowsVm "app-01": zone: "4" is not an availability zone; give "1", "2" or "3" (a zone number as a string), or leave it out'],
+        ["zone", { zone: "westeurope-1" }, 'KmsWindowsVm "app-01": zone: "westeurope-1" is not an availability zone; give "1", "2" or "3" (a zone number as a string), or leave it out'],
+    ])("%s refused: %j", async (_field, patch, message) => {
+        expect(refusal(() => new t.m.KmsWindowsVm("app-01", { resourceGroupName: "rg", subnetId: SUBNET_ID, ...CREDENTIALS, ...patch }))).toBe(message);
+        await t.h.settle();
+        expect(t.h.custom()).toEqual([]);
+    });
+});
+
+describe("KmsWindowsVm: anything else through transformations", () => {
+    test("a transformation in the component's options edits the VirtualMachine (Trusted Launch, as the README shows)", async () => {
+        const securityProfile = { securityType: "TrustedLaunch", uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } };
+        new t.m.KmsWindowsVm(
+            "app-01",
+            { resourceGroupName: "rg", subnetId: SUBNET_ID, ...CREDENTIALS, readActivationResult: false },
+            {
+                transformations: [({ type, props, opts }) => (type === "azure-native:compute:VirtualMachine" ? { props: { ...props, securityProfile }, opts } : undefined)],
+            },
+        );
+        await t.h.settle();
+        expect(t.h.one("azure-native:compute:VirtualMachine").inputs.securityProfile).toEqual(securityProfile);
+        // The components' own transformation still drops azure-native's version aliases after the user's ran.
+        expect(t.h.one("azure-native:compute:VirtualMachine").aliases).toBe(0);
+    });
+});

@@ -6,6 +6,7 @@ import { claimActivationTarget } from "../network/ownership";
 import { ActivationMechanism, ActivationStatus, AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
 import * as validate from "../validate";
 import { componentOptions } from "../versionAliases";
+import { effectiveCloud } from "../kms/cloudConfig";
 import { readActivationOutcome } from "./activationOutcome";
 
 /** Guest activation options shared by `KmsActivation` and `KmsWindowsVm`. */
@@ -130,6 +131,8 @@ export class KmsActivation extends pulumi.ComponentResource {
             validate.required("vmName", args.vmName);
             checkActivationOptions(args);
         });
+        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
             validate.checkedInput(context, field, value, check);
         const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);

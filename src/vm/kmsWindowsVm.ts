@@ -4,10 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkSubnetOutbound, privateSubnetCheckMode } from "../network/subnetOutbound";
 import { ActivationResult } from "../guest/result";
 import { claimActivationTarget } from "../network/ownership";
-import { ActivationStatus, PrivateSubnetCheck } from "../types";
+import { ActivationStatus, PrivateSubnetCheck, WindowsLicenseType } from "../types";
 import * as validate from "../validate";
 import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
 import { componentOptions } from "../versionAliases";
+import { effectiveCloud } from "../kms/cloudConfig";
 
 /** A marketplace image. */
 export interface MarketplaceImage {
@@ -71,6 +72,10 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
     tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
     /** Warn (default), fail, or skip when `subnetId` is a private subnet without a NAT gateway (the VM could not activate). */
     privateSubnetCheck?: PrivateSubnetCheck;
+    /** Azure Hybrid Benefit: `Windows_Server` or `Windows_Client` licences you bring. Default: none (pay as you go). */
+    licenseType?: pulumi.Input<WindowsLicenseType>;
+    /** Availability zone (`1`, `2` or `3`) for the VM and, for `vhd`, its imported disk. Default: no zone. */
+    zone?: pulumi.Input<string>;
 }
 
 /** The image `KmsWindowsVm` uses when none is given. */
@@ -114,6 +119,8 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
             checkActivationOptions(args, args.imageSku ?? windowsServerSku(args));
             validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
         });
+        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
         // Every plain value is checked before the first child exists, so a refusal leaves nothing half-built.
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
             validate.checkedInput(context, field, value, check);
@@ -142,6 +149,8 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                   generalized: args.vhd.generalized === undefined ? undefined : checked("vhd.generalized", args.vhd.generalized, checkSpecialized),
               }
             : undefined;
+        const licenseType = args.licenseType === undefined ? undefined : checked("licenseType", args.licenseType, (f, v: WindowsLicenseType) => validate.enumValue(f, v, WindowsLicenseType));
+        const zones = args.zone === undefined ? undefined : [checked("zone", args.zone, checkZone)];
         const common = { resourceGroupName, location, tags: args.tags };
         const claim = claimActivationTarget("VM", "vmName", resourceGroupName, vmName, `KmsWindowsVm "${name}"`, this, opts?.parent);
 
@@ -153,13 +162,16 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const importedDisk = vhdSource ? this.importVhd(name, vhdSource, common, osDiskType) : undefined;
+        // An attached disk must sit in the VM's zone.
+        const importedDisk = vhdSource ? this.importVhd(name, vhdSource, { ...common, zones }, osDiskType) : undefined;
 
         const vm = new compute.VirtualMachine(
             `${name}-vm`,
             {
                 ...common,
                 vmName,
+                zones,
+                licenseType,
                 hardwareProfile: { vmSize },
                 storageProfile: importedDisk
                     ? { osDisk: { createOption: compute.DiskCreateOptionTypes.Attach, osType: compute.OperatingSystemTypes.Windows, managedDisk: { id: importedDisk.id } } }
@@ -234,7 +246,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
     private importVhd(
         name: string,
         source: { sourceUri: pulumi.Input<string>; storageAccountId: pulumi.Input<string>; hyperVGeneration: pulumi.Input<string>; generalized?: pulumi.Input<boolean> },
-        common: { resourceGroupName: pulumi.Input<string>; location?: pulumi.Input<string>; tags?: KmsWindowsVmArgs["tags"] },
+        common: { resourceGroupName: pulumi.Input<string>; location?: pulumi.Input<string>; tags?: KmsWindowsVmArgs["tags"]; zones?: pulumi.Input<string>[] },
         osDiskType: pulumi.Input<string>,
     ): compute.Disk {
         return new compute.Disk(
@@ -301,6 +313,12 @@ function checkDiskType(field: string, value: string): void {
     }
     if (!allowed.includes(value)) {
         throw new validate.KmsInputError(`${field}: ${JSON.stringify(value)} is not an OS disk type; use one of ${allowed.join(", ")}`);
+    }
+}
+
+function checkZone(field: string, value: string): void {
+    if (typeof value !== "string" || !/^[1-3]$/.test(value)) {
+        throw new validate.KmsInputError(`${field}: ${JSON.stringify(value)} is not an availability zone; give "1", "2" or "3" (a zone number as a string), or leave it out`);
     }
 }
 

@@ -96,6 +96,8 @@ export const hostileCases: HostileCase[] = [
     ...each("KmsWindowsVm", "vhd.storageAccountId", ["x", `${STORAGE}'`], true, vhdVm((v) => ({ storageAccountId: v }))),
     ...each("KmsWindowsVm", "vhd.hyperVGeneration", ["V3"], true, vhdVm((v) => ({ hyperVGeneration: v }))),
     ...each("KmsWindowsVm", "vhd.generalized", [true], true, vhdVm((v) => ({ generalized: v }))),
+    ...each("KmsWindowsVm", "licenseType", ["Windows_Enterprise", "windows_server"], true, vm((v) => ({ licenseType: v }))),
+    ...each("KmsWindowsVm", "zone", ["0", "4", "1;calc", ""], true, vm((v) => ({ zone: v }))),
 ];
 
 /** The error must name this component instance (or its activation child, for a value checked there) and the field. */
