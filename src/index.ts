@@ -4,7 +4,7 @@ export { kmsEndpoint, kmsClientKeyForSku, kmsClientKeyProduct, windowsClientKeys
 export type { KmsEndpointInfo, WindowsServerRelease } from "./kms";
 export { KmsEgressRules, KmsNetwork } from "./network";
 export type { KmsEgressRulesArgs, KmsNetworkArgs } from "./network";
-export { KmsActivation, KmsWindowsVm } from "./vm";
+export { KmsActivation, KmsWindowsVm, kmsActivationScaleSetExtension } from "./vm";
 export type { KmsActivationArgs, KmsActivationOptions, KmsWindowsVmArgs, MarketplaceImage, VhdImport } from "./vm";
 export { renderActivationScript, renderDetectionTable, MAX_COMMAND_LENGTH, guestKeyAction, parseActivationResult, RESULT_MARKER } from "./guest";
 export type {

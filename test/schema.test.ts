@@ -43,7 +43,8 @@ describe("the inferred schema", () => {
     test.each([
         ["KmsEgressRules", ["resourceGroupName"]],
         ["KmsNetwork", ["resourceGroupName"]],
-        ["KmsActivation", ["resourceGroupName", "vmName"]],
+        // vmName or vmScaleSetName: one of the two, checked by the component.
+        ["KmsActivation", ["resourceGroupName"]],
         ["KmsWindowsVm", ["resourceGroupName", "subnetId"]],
     ])("%s requires exactly %j", (name, required) => {
         expect([...schema.resources[TOKEN(name)].requiredInputs].sort()).toEqual([...required].sort());

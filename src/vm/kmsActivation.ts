@@ -44,8 +44,13 @@ export interface KmsActivationOptions {
 export interface KmsActivationArgs extends KmsActivationOptions {
     /** Resource group of the VM. */
     resourceGroupName: pulumi.Input<string>;
-    /** Name of the existing Windows VM. */
-    vmName: pulumi.Input<string>;
+    /** Name of the existing Windows VM. Give this or `vmScaleSetName`. */
+    vmName?: pulumi.Input<string>;
+    /**
+     * Name of an existing Windows scale set (Uniform or Flexible), instead of `vmName`: a scale-set extension named
+     * `KmsActivation` (CustomScriptExtension only). `activationStatus` is then `unknown`: the result is per instance.
+     */
+    vmScaleSetName?: pulumi.Input<string>;
     /** Region of the VM. Default: the resource group's region (set it when the VM lives elsewhere). */
     location?: pulumi.Input<string>;
     /** Tags for the extension or run command. */
@@ -96,6 +101,30 @@ function checkedKey(context: { component: string; name: string }, key: pulumi.In
     });
 }
 
+/** The CustomScriptExtension handler the activation runs in, on a VM or a scale set. */
+export const CUSTOM_SCRIPT_EXTENSION = {
+    publisher: "Microsoft.Compute",
+    type: "CustomScriptExtension",
+    typeHandlerVersion: "1.10",
+    autoUpgradeMinorVersion: true,
+} as const;
+
+// Exactly one target; a scale set runs extensions only (managed Run Command is per VM).
+function checkTarget(args: KmsActivationArgs): void {
+    if (args.vmName !== undefined && args.vmScaleSetName !== undefined) {
+        throw new validate.KmsInputError("vmName, vmScaleSetName: both are set; give vmName for a VM or vmScaleSetName for a scale set, not both");
+    }
+    if (args.vmName === undefined && args.vmScaleSetName === undefined) {
+        throw new validate.KmsInputError("vmName, vmScaleSetName: neither is set; give vmName for a VM or vmScaleSetName for a scale set");
+    }
+    validate.required(args.vmName !== undefined ? "vmName" : "vmScaleSetName", args.vmName ?? args.vmScaleSetName);
+    if (args.vmScaleSetName !== undefined && args.mechanism === ActivationMechanism.RunCommand) {
+        throw new validate.KmsInputError(
+            "mechanism: RunCommand cannot target a scale set (a managed Run Command runs on one VM); leave mechanism out, a scale set gets the CustomScriptExtension",
+        );
+    }
+}
+
 /** Name of the extension or run command on the VM. */
 export const ACTIVATION_RESOURCE_NAME = "KmsActivation";
 /** How long the Run Command may take: the script's own bound is 180 s; the rest is Azure's start-up. */
@@ -128,7 +157,7 @@ export class KmsActivation extends pulumi.ComponentResource {
         const context = { component: "KmsActivation", name };
         validate.inComponent(context.component, name, () => {
             validate.required("resourceGroupName", args.resourceGroupName);
-            validate.required("vmName", args.vmName);
+            checkTarget(args);
             checkActivationOptions(args);
         });
         // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
@@ -136,7 +165,9 @@ export class KmsActivation extends pulumi.ComponentResource {
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
             validate.checkedInput(context, field, value, check);
         const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
-        const vmName = checked("vmName", args.vmName, (f, v: string) => validate.azureName(f, v, 64));
+        const onScaleSet = args.vmScaleSetName !== undefined;
+        const targetField = onScaleSet ? "vmScaleSetName" : "vmName";
+        const vmName = checked(targetField, (onScaleSet ? args.vmScaleSetName : args.vmName) as pulumi.Input<string>, (f, v: string) => validate.azureName(f, v, 64));
         const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
         const kmsHostForm = checked("kmsHostForm", args.kmsHostForm, (f, v: KmsHostForm | undefined) => validate.enumValue(f, v, KmsHostForm));
         const imageSku = checked("imageSku", args.imageSku, validate.imageSku);
@@ -163,12 +194,19 @@ export class KmsActivation extends pulumi.ComponentResource {
         const field = <K extends keyof ResolvedActivation>(key: K) => mapInputs([resolved] as const, ([r]) => r[key]);
         // dependsOn takes Outputs: their resources (the egress rules) become dependencies, their values are ignored.
         const waitFor = args.activationWaitsFor === undefined ? undefined : pulumi.output(args.activationWaitsFor).apply(() => [] as pulumi.Resource[]);
-        const claim = claimActivationTarget("VM", "vmName", resourceGroupName, vmName, `KmsActivation "${name}"`, this, opts?.parent);
+        const claim = claimActivationTarget(onScaleSet ? "scale set" : "VM", targetField, resourceGroupName, vmName, `KmsActivation "${name}"`, this, opts?.parent);
         const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: claim && waitFor ? pulumi.all([claim, waitFor]).apply(([a, b]) => [...a, ...b]) : claim ?? waitFor };
         const common = { resourceGroupName, vmName, location, tags: args.tags };
+        const protectedSettings = () =>
+            pulumi.secret(mapInputs([resolved, keyParameters] as const, ([r, keys]) => ({ commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]) })));
 
-        const activation =
-            args.mechanism === ActivationMechanism.RunCommand
+        const activation = onScaleSet
+            ? new compute.VirtualMachineScaleSetExtension(
+                  `${name}-scale-set-extension`,
+                  { resourceGroupName, vmScaleSetName: vmName, vmssExtensionName: ACTIVATION_RESOURCE_NAME, ...CUSTOM_SCRIPT_EXTENSION, forceUpdateTag: field("fingerprint"), protectedSettings: protectedSettings() },
+                  childOpts,
+              )
+            : args.mechanism === ActivationMechanism.RunCommand
                 ? new compute.VirtualMachineRunCommandByVirtualMachine(
                       `${name}-run-command`,
                       {
@@ -189,16 +227,9 @@ export class KmsActivation extends pulumi.ComponentResource {
                       {
                           ...common,
                           vmExtensionName: ACTIVATION_RESOURCE_NAME,
-                          publisher: "Microsoft.Compute",
-                          type: "CustomScriptExtension",
-                          typeHandlerVersion: "1.10",
-                          autoUpgradeMinorVersion: true,
+                          ...CUSTOM_SCRIPT_EXTENSION,
                           forceUpdateTag: field("fingerprint"),
-                          protectedSettings: pulumi.secret(
-                              mapInputs([resolved, keyParameters] as const, ([r, keys]) => ({
-                                  commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]),
-                              })),
-                          ),
+                          protectedSettings: protectedSettings(),
                       },
                       childOpts,
                   );
@@ -207,9 +238,10 @@ export class KmsActivation extends pulumi.ComponentResource {
         this.keySource = pulumi.output(field("keySource"));
         this.scriptFingerprint = pulumi.output(field("fingerprint"));
         this.activationResourceId = activation.id;
+        // A scale set's result is per instance (each instance view); the package reads none of them.
         const outcome = readActivationOutcome(
             { resourceGroupName, vmName, mechanism: args.mechanism, activation, resourceName: ACTIVATION_RESOURCE_NAME },
-            args.readActivationResult,
+            onScaleSet ? false : args.readActivationResult,
             this,
             `KmsActivation "${name}"`,
         );

@@ -81,6 +81,7 @@ export const hostileCases: HostileCase[] = [
     ...each("KmsActivation", "productKey", ["WMDGN-G9PQG-XVVXX-R3X43-63DFG"], true, activation((v) => ({ productKey: v, imageSku: "2022-datacenter" })), true),
     ...each("KmsActivation", "rerunToken", ["$(calc)", "a b", "x".repeat(65), "tok`en", ""], true, activation((v) => ({ rerunToken: v }))),
     ...each("KmsActivation", "mechanism", ["Ssh"], false, activation((v) => ({ mechanism: v }))),
+    ...each("KmsActivation", "vmScaleSetName", ["vmss;calc", "vmss web", ""], true, (m, name, v) => new m.KmsActivation(name, { resourceGroupName: "rg", vmScaleSetName: v })),
     // KmsWindowsVm
     ...each("KmsWindowsVm", "adminUsername", ["admin", "kms;admin", "a".repeat(21), "kmsadmin."], true, vm((v) => ({ adminUsername: v }))),
     ...each("KmsWindowsVm", "adminPassword", ["short1!A", "nocomplexitypassword", `${"x".repeat(124)}A1`], true, vm((v) => ({ adminPassword: v })), true),
