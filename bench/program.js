@@ -1,4 +1,6 @@
-// One measured program: `node bench/program.js <package|raw> <vms> <compiledPackageDir> [--test-harness]`.
+// One measured program: `node bench/program.js <package|raw> <vms> <compiledPackageDir> [--test-harness] [--reads]`.
+// --reads: both sides read every VM's activation result back (one getVirtualMachineExtension per VM, after the
+// extension exists) and wait for the statuses; without it the package is told not to read (readActivationResult: false).
 // Runs in its own process so the heap (and peak RSS) belongs to this program alone; prints one JSON line.
 // For `run.js --attribution` only: <packageDir> may be src/ (then loaded through ts-node), and --test-harness
 // swaps the bench's mocks for test/harness.ts's, to see what each layer of the test set-up costs.
@@ -7,7 +9,9 @@ const fs = require("fs");
 const path = require("path");
 const { performance } = require("perf_hooks");
 
-const [side, vmsArg, packageArg, harnessFlag] = process.argv.slice(2);
+const [side, vmsArg, packageArg, ...flags] = process.argv.slice(2);
+const harnessFlag = flags.includes("--test-harness") ? "--test-harness" : undefined;
+const reads = flags.includes("--reads");
 const packageDir = path.resolve(packageArg);
 const vms = Number(vmsArg);
 if (fs.existsSync(path.join(packageDir, "index.ts")) || harnessFlag === "--test-harness") {
@@ -35,11 +39,35 @@ function armId(type, name, inputs) {
     }
 }
 
-// The package reads the subnet (network.getSubnet) to warn about private subnets with no way out: this one has a NAT gateway.
-const answerInvoke = (token, inputs) =>
-    token === "azure-native:network:getSubnet"
-        ? { name: inputs.subnetName, defaultOutboundAccess: false, natGateway: { id: `${SUB}/Microsoft.Network/natGateways/nat` } }
-        : undefined;
+// What the guest prints last, as Windows PowerShell 5.1 writes it (an activated run).
+const RESULT_LINE =
+    'KMS_ACTIVATION_RESULT {"v":1,"tag":"","os":{"build":20348,"sku":407,"editionId":"ServerTurbine","edition":"DatacenterAzureEdition"},' +
+    '"before":{"status":5,"channel":"Volume:GVLK","partialKey":"KHMXV","kms":""},"key":"kept-imageSku","endpoint":"azkms.core.windows.net:1688",' +
+    '"firewall":"allowed","probe":{"dns":"ok","tcp":"open","address":"20.118.99.224"},"attempts":1,' +
+    '"after":{"status":1,"channel":"Volume:GVLK","partialKey":"KHMXV","kms":"azkms.core.windows.net:1688"},"codes":[],' +
+    '"events":["12288:0x00000000","12289:0x00000000"],"diagnosis":[],"status":"activated","seconds":14}';
+
+// The package reads the subnet (network.getSubnet) to warn about private subnets with no way out: this one has a NAT
+// gateway. With --reads both sides read each extension's instance view, as Azure returns it.
+const answerInvoke = (token, inputs) => {
+    if (token === "azure-native:network:getSubnet") {
+        return { name: inputs.subnetName, defaultOutboundAccess: false, natGateway: { id: `${SUB}/Microsoft.Network/natGateways/nat` } };
+    }
+    if (token === "azure-native:compute:getVirtualMachineExtension") {
+        return {
+            name: inputs.vmExtensionName,
+            instanceView: {
+                name: inputs.vmExtensionName,
+                substatuses: [
+                    { code: "ComponentStatus/StdOut/succeeded", level: "Info", displayStatus: "Provisioning succeeded", message: `OS build 20348\r\n${RESULT_LINE}\r\n` },
+                    { code: "ComponentStatus/StdErr/succeeded", level: "Info", displayStatus: "Provisioning succeeded", message: "" },
+                ],
+                statuses: [{ code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded" }],
+            },
+        };
+    }
+    return undefined;
+};
 
 // The same mocks for both sides, as cheap as the mock engine allows, so the difference is the programs'.
 async function benchMocks() {
@@ -76,8 +104,10 @@ async function main() {
     const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
     const cpuStart = process.cpuUsage();
     const start = performance.now();
-    build(vms);
+    const statuses = build(vms);
     await settings.waitForRPCs();
+    // Both sides wait for every VM's status (the package's component outputs do; the raw program's are plain Outputs).
+    const values = await Promise.all(statuses.map((o) => new Promise((resolve) => o.apply(resolve))));
     const ms = performance.now() - start;
     const cpu = process.cpuUsage(cpuStart);
     if (profiler) await profiler.stop(process.env.BENCH_CPU_PROFILE);
@@ -94,6 +124,7 @@ async function main() {
             maxRssKb: process.resourceUsage().maxRSS,
             registrations: registrations.length,
             customResources: custom.length,
+            activated: values.filter((v) => v === "activated").length,
             criticalPath: chain.length,
             chain: chain.map((r) => r.type.split(":").pop()),
         }),
@@ -165,15 +196,19 @@ function longestChain(custom) {
 function packageProgram(kms) {
     return (n) => {
         const net = new kms.KmsNetwork("net", { resourceGroupName: "rg" });
+        const statuses = [];
         for (let i = 1; i <= n; i++) {
-            new kms.KmsWindowsVm(`vm-${String(i).padStart(2, "0")}`, {
+            const vm = new kms.KmsWindowsVm(`vm-${String(i).padStart(2, "0")}`, {
                 resourceGroupName: "rg",
                 subnetId: net.subnetId,
                 adminUsername: "kmsadmin",
                 adminPassword: pulumi.secret("Bench-Passw0rd!"),
                 activationWaitsFor: net.egressRuleIds,
+                readActivationResult: reads,
             });
+            if (reads) statuses.push(vm.activationStatus);
         }
+        return statuses;
     };
 }
 
@@ -233,6 +268,19 @@ function rawProgram() {
         const script = fs.readFileSync(path.join(packageDir, "guest", "activate.ps1"));
         const payload = zlib.gzipSync(script, { level: 9 }).toString("base64");
         const command = `powershell.exe -NoProfile -ExecutionPolicy Bypass -Command "$b=[Convert]::FromBase64String('${payload}');..."`;
+        // The same read by hand: the extension's StdOut substatus once it exists, its last result line's status.
+        const readStatus = (extension, vmName) =>
+            pulumi.all([extension.id, vmName]).apply(async ([, name]) => {
+                const view = (await compute.getVirtualMachineExtension({ resourceGroupName: "rg", vmName: name, vmExtensionName: "KmsActivation", expand: "instanceView" })).instanceView;
+                const stdout = view?.substatuses?.find((s) => s.code?.startsWith("ComponentStatus/StdOut/"))?.message ?? "";
+                const line = stdout.split(/\r?\n/).filter((l) => l.startsWith("KMS_ACTIVATION_RESULT ")).pop();
+                try {
+                    return JSON.parse(line.slice("KMS_ACTIVATION_RESULT ".length)).status;
+                } catch {
+                    return "unknown";
+                }
+            });
+        const statuses = [];
         for (let i = 1; i <= n; i++) {
             const name = `vm-${String(i).padStart(2, "0")}`;
             const nic = new network.NetworkInterface(`${name}-nic`, {
@@ -256,7 +304,7 @@ function rawProgram() {
                 networkProfile: { networkInterfaces: [{ id: nic.id, primary: true }] },
                 diagnosticsProfile: { bootDiagnostics: { enabled: true } },
             });
-            new compute.VirtualMachineExtension(
+            const extension = new compute.VirtualMachineExtension(
                 `${name}-activation-extension`,
                 {
                     ...rg,
@@ -271,7 +319,9 @@ function rawProgram() {
                 // The routes and the rule beside the VM, in front of the activation only.
                 { dependsOn: rules },
             );
+            if (reads) statuses.push(readStatus(extension, vm.name));
         }
+        return statuses;
     };
 }
 

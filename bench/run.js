@@ -15,12 +15,15 @@ const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
 const option = (name, fallback) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
 // Odd counts so the median is one real run.
-const ROUNDS = { 10: option("--rounds", 7), 50: option("--rounds", 5), import: option("--rounds", 11) };
+const ROUNDS = { 10: option("--rounds", 7), 50: option("--rounds", 5), import: option("--rounds", 11), reads: option("--rounds", 1) };
 // The context (jest alone takes 90-150 s here) is left out when the measurements ran long on a busy machine,
 // so `npm run bench` stays inside five minutes.
 const CONTEXT_DEADLINE_S = 150;
 const BUDGET_S = 285;
 const FLEETS = [10, 50];
+// The fleet that also reads every VM's activation result back (one pair of runs by default: each side takes
+// 20-120 s at this size, depending on the machine's load).
+const READ_FLEET = 500;
 const RESULTS = path.join(__dirname, "RESULTS.md");
 // Everything after this line in RESULTS.md is written by hand and kept across runs.
 const KEEP_MARKER = "<!-- analysis below is written by hand; run.js keeps it -->";
@@ -77,14 +80,18 @@ const ratio = (a, b) => a / b;
 const fmt = (x, digits = 0) => x.toFixed(digits);
 const verdict = (ok) => (ok ? "pass" : "**FAIL**");
 
-function fleetRows(fleet, m) {
+function fleetRows(fleet, m, withReads = false) {
     const p = m.package, r = m.raw;
     const med = (side, key) => median(m[side].map((x) => x[key]));
     const t = ratio(med("package", "ms"), med("raw", "ms"));
     const rss = ratio(med("package", "maxRssKb"), med("raw", "maxRssKb"));
     const cpu = ratio(med("package", "cpuMs"), med("raw", "cpuMs"));
-    const n = `${fleet} VMs`;
+    const n = withReads ? `${fleet} VMs with the activation read` : `${fleet} VMs`;
+    const reads = withReads
+        ? [[`statuses read as \`activated\`, ${n}`, p[0].activated, r[0].activated, p[0].activated === r[0].activated ? "equal" : "differ", `${fleet} each`, verdict(p[0].activated === fleet && r[0].activated === fleet)]]
+        : [];
     return [
+        ...reads,
         [`evaluation wall time, ${n} (ms, median of ${p.length})`, fmt(med("package", "ms")), fmt(med("raw", "ms")), fmt(t, 2), "≤ 1.10", verdict(t <= 1.1)],
         [`peak RSS, ${n} (MB)`, fmt(med("package", "maxRssKb") / 1024), fmt(med("raw", "maxRssKb") / 1024), fmt(rss, 2), "≤ 1.10", verdict(rss <= 1.1)],
         [`Azure (custom) resources, ${n}`, p[0].customResources, r[0].customResources, p[0].customResources === r[0].customResources ? "equal" : fmt(ratio(p[0].customResources, r[0].customResources), 2), "equal", verdict(p[0].customResources === r[0].customResources)],
@@ -152,6 +159,12 @@ function main() {
             });
             rows.push(...fleetRows(fleet, fleets[fleet]));
         }
+        const readFleet = alternate(ROUNDS.reads, ["package", "raw"], (side) => {
+            const r = child("program.js", [side, String(READ_FLEET), dir, "--reads"]);
+            log(`fleet ${READ_FLEET} with reads: ${side} ${fmt(r.ms)} ms wall, ${fmt(r.cpuMs)} ms CPU, ${fmt(r.maxRssKb / 1024)} MB, ${r.activated} activated`);
+            return r;
+        });
+        rows.push(...fleetRows(READ_FLEET, readFleet, true).map((row) => [row[0].replace(/median of 1\)/, "one run each)"), ...row.slice(1)]));
         const chain = (side) => fleets[50][side][0];
         const pkgChain = chain("package"), rawChain = chain("raw");
         rows.push([
@@ -197,6 +210,10 @@ function main() {
             table(rows),
             "",
             ...FLEETS.map((f) => `Wall ms per run, ${f} VMs: package ${fleets[f].package.map((x) => fmt(x.ms)).join(", ")}; raw ${fleets[f].raw.map((x) => fmt(x.ms)).join(", ")}.`),
+            `Wall ms per run, ${READ_FLEET} VMs with the activation read: package ${readFleet.package.map((x) => fmt(x.ms)).join(", ")}; raw ${readFleet.raw.map((x) => fmt(x.ms)).join(", ")}.`,
+            "",
+            `The ${fmt(FLEETS[0])}- and ${fmt(FLEETS[1])}-VM rows run the package with \`readActivationResult: false\` (the raw program reads nothing there); ` +
+                `in the ${READ_FLEET}-VM rows both sides read every extension's instance view once it exists and parse its result line.`,
             "",
             `Whole run: ${fmt((Date.now() - began) / 1000)} s.`,
         ];

@@ -1,10 +1,10 @@
-export { AzureCloud, KmsHostForm, ActivationMechanism, ExplicitOutbound, PrivateSubnetCheck } from "./types";
+export { AzureCloud, KmsHostForm, ActivationMechanism, ExplicitOutbound, PrivateSubnetCheck, ActivationStatus, WindowsLicenseType } from "./types";
 export type { CustomKmsServer } from "./types";
-export { kmsEndpoint, kmsClientKeyForSku, windowsServerReleases, ServerEdition, KMS_PORT } from "./kms";
+export { kmsEndpoint, kmsClientKeyForSku, kmsClientKeyProduct, windowsClientKeys, windowsServerReleases, ServerEdition, KMS_PORT } from "./kms";
 export type { KmsEndpointInfo, WindowsServerRelease } from "./kms";
 export { KmsEgressRules, KmsFirewallRules, KmsNetwork } from "./network";
 export type { KmsEgressRulesArgs, KmsFirewallRulesArgs, KmsNetworkArgs } from "./network";
-export { KmsActivation, KmsWindowsVm } from "./vm";
+export { KmsActivation, KmsWindowsVm, kmsActivationScaleSetExtension } from "./vm";
 export type { KmsActivationArgs, KmsActivationOptions, KmsWindowsVmArgs, MarketplaceImage, VhdImport } from "./vm";
 export { renderActivationScript, renderDetectionTable, MAX_COMMAND_LENGTH, guestKeyAction, parseActivationResult, RESULT_MARKER } from "./guest";
 export type {
@@ -16,5 +16,7 @@ export type {
     KeyAction,
     ActivationResult,
     GuestLicence,
+    GuestOs,
+    KmsProbe,
 } from "./guest";
 export { KmsInputError } from "./validate";

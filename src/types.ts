@@ -51,3 +51,25 @@ export enum PrivateSubnetCheck {
     /** Do not read the subnet. */
     Off = "Off",
 }
+
+/** Whether the guest activated, read from the result line of the extension's or run command's output. */
+export enum ActivationStatus {
+    /** `slmgr /ato` succeeded in this run. */
+    Activated = "activated",
+    /** Windows was already licensed: nothing to activate. */
+    Licensed = "licensed",
+    /** Not activated yet: Windows retries by itself (KMS unreachable or busy); the result's diagnosis says why. */
+    Pending = "pending",
+    /** A configuration step (key, KMS host, firewall rule) failed in the guest. */
+    Error = "error",
+    /** No result line could be read: not read (preview, `readActivationResult: false`, a scale set), or the output holds none. */
+    Unknown = "unknown",
+}
+
+/** Azure Hybrid Benefit for a Windows VM: which licence you bring. */
+export enum WindowsLicenseType {
+    /** Windows Server with Software Assurance or subscription licences. */
+    Windows_Server = "Windows_Server",
+    /** Windows client (10/11) with multi-tenant hosting rights. */
+    Windows_Client = "Windows_Client",
+}

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { kmsClientKeyForSku, kmsClientKeyProduct } from "./kms/keys";
 import { CustomKmsServer } from "./types";
 
 /** A user input the package refuses; the message names the component, the field, and the fix. */
@@ -199,6 +200,33 @@ export function enumValue(field: string, value: string | undefined, allowed: Rec
 export function productKey(field: string, value: string | undefined): void {
     if (value !== undefined && (typeof value !== "string" || !/^[A-Z0-9]{5}(?:-[A-Z0-9]{5}){4}$/.test(value))) {
         fail(field, "is not a product key", "give five groups of five upper-case letters or digits joined by hyphens (XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)");
+    }
+}
+
+/**
+ * A product key the guest may install: a KMS client setup key (GVLK) from the key table, and the one `imageSku` picks
+ * when the SKU names an edition. The key itself is never echoed; the product it belongs to is public.
+ */
+export function kmsClientKey(field: string, value: string | undefined, imageSku?: string): void {
+    productKey(field, value);
+    if (value === undefined) {
+        return;
+    }
+    const product = kmsClientKeyProduct(value);
+    if (product === undefined) {
+        fail(
+            field,
+            "is not a KMS client setup key (GVLK); a MAK or retail key activates against Microsoft, not KMS, and would be written into the guest's logs",
+            "leave productKey out (the key follows imageSku or the edition the guest detects), or give the edition's KMS client key from Microsoft's \"KMS client activation keys\" page",
+        );
+    }
+    const expected = typeof imageSku === "string" ? kmsClientKeyForSku(imageSku) : undefined;
+    if (expected !== undefined && expected !== value.trim().toUpperCase()) {
+        fail(
+            field,
+            `is the KMS client key of ${product}, but imageSku ${shown(imageSku)} is ${kmsClientKeyProduct(expected)}`,
+            "leave productKey out (imageSku picks the right key) or give that edition's KMS client key",
+        );
     }
 }
 

@@ -8,7 +8,8 @@ const t = mockedPackage();
 const CSE = "azure-native:compute:VirtualMachineExtension";
 const RUN = "azure-native:compute:VirtualMachineRunCommandByVirtualMachine";
 const SCRIPT = readFileSync(path.join(__dirname, "..", "src", "guest", "activate.ps1"), "utf8");
-const USER_KEY = "ABCDE-FGHJK-MNPQR-STVWX-YZ234";
+// KMS client keys: any other key is refused before it reaches a guest.
+const USER_KEY = "VDYBN-27WPP-V4HQT-9VMD4-VMK7H";
 
 describe("KmsActivation", () => {
     test("CustomScriptExtension by default: one extension, the command a secret in protectedSettings", async () => {
@@ -85,7 +86,7 @@ describe("KmsActivation", () => {
         expect(await tagOf({})).toBe(base);
         expect(await tagOf({ rerunToken: "2026-12-01" })).not.toBe(base);
         expect(await tagOf({ kmsHostForm: t.m.KmsHostForm.IpAddress })).not.toBe(base);
-        expect(await tagOf({ productKey: USER_KEY })).toBe(await tagOf({ productKey: "BCDEF-FGHJK-MNPQR-STVWX-YZ234" }));
+        expect(await tagOf({ productKey: USER_KEY })).toBe(await tagOf({ productKey: "WX4NM-KYWYW-QJJR4-XV3QB-6VM33" }));
     });
 
     test("waits for the resources behind activationWaitsFor", async () => {

@@ -27,6 +27,13 @@ export function mockedPackage(invoke?: InvokeMock): MockedPackage {
             ctx.h.defaultInvoke = invoke;
         }
         ctx.m = await import("../src");
+        // Each program claims its route tables, NSGs and VMs; a test that runs a second program after reset starts afresh.
+        const { forgetEgressClaims } = await import("../src/network/ownership");
+        const reset = ctx.h.reset.bind(ctx.h);
+        ctx.h.reset = () => {
+            reset();
+            forgetEgressClaims();
+        };
     });
     beforeEach(async () => {
         ctx.h.reset();

@@ -29,7 +29,7 @@ describe("offline plan (quickstart)", () => {
         expect(text).toMatch(/\+ KMS  allow-kms-tcp-1688-out\s+priority 100\s+Outbound Allow Tcp VirtualNetwork -> 20\.118\.99\.224, 40\.83\.235\.53, 23\.102\.135\.246 port 1688/);
         expect(text).toContain("    subnet kms-net-subnet: NAT gateway kms-net-nat, private subnet (defaultOutboundAccess: false)");
         expect(text).toContain("    VM kms-vm-01: CustomScriptExtension -> slmgr /skms azkms.core.windows.net:1688");
-        expect(text).toMatch(/guest script: [\d,]+ characters; command line [\d,]+ of 8,191/);
+        expect(text).toMatch(/guest script: [\d,]+ characters; command line [\d,]+ of 8,191\n(?:        waits for: .*\n)?        activationStatus: known after deploy\n/);
         expect(text.trimEnd().split("\n").pop()).toBe("This was an offline plan. With Azure credentials, `pulumi preview` shows the real diff against your subscription.");
     });
 
@@ -39,7 +39,7 @@ describe("offline plan (quickstart)", () => {
         expect(plan.resources.find((r) => r.name === "kms-net-nat")).toEqual({ type: "azure-native:network:NatGateway", name: "kms-net-nat", parent: "kms-net", azure: true });
         expect(plan.routes.filter((r) => r.addedByPackage).map((r) => r.addressPrefix)).toEqual(["20.118.99.224/32", "40.83.235.53/32", "23.102.135.246/32"]);
         expect(plan.activations).toEqual([
-            expect.objectContaining({ vm: "kms-vm-01", mechanism: "CustomScriptExtension", kmsEndpoint: "azkms.core.windows.net:1688", keySource: "imageSku" }),
+            expect.objectContaining({ vm: "kms-vm-01", mechanism: "CustomScriptExtension", kmsEndpoint: "azkms.core.windows.net:1688", keySource: "imageSku", activationStatus: "known after deploy" }),
         ]);
         expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
     });

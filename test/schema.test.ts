@@ -34,6 +34,8 @@ describe("the inferred schema", () => {
         ["ActivationMechanism", ["CustomScriptExtension", "RunCommand"]],
         ["ExplicitOutbound", ["NatGateway", "None"]],
         ["PrivateSubnetCheck", ["Warn", "Error", "Off"]],
+        ["ActivationStatus", ["activated", "licensed", "pending", "error", "unknown"]],
+        ["WindowsLicenseType", ["Windows_Server", "Windows_Client"]],
     ])("enum %s with its values", (name, values) => {
         expect(schema.types[TOKEN(name)].enum.map((e: { value: string }) => e.value)).toEqual(values);
     });
@@ -42,7 +44,8 @@ describe("the inferred schema", () => {
         ["KmsEgressRules", ["resourceGroupName"]],
         ["KmsFirewallRules", ["resourceGroupName", "firewallPolicyName", "sourceAddresses"]],
         ["KmsNetwork", ["resourceGroupName"]],
-        ["KmsActivation", ["resourceGroupName", "vmName"]],
+        // vmName or vmScaleSetName: one of the two, checked by the component.
+        ["KmsActivation", ["resourceGroupName"]],
         ["KmsWindowsVm", ["resourceGroupName", "subnetId"]],
     ])("%s requires exactly %j", (name, required) => {
         expect([...schema.resources[TOKEN(name)].requiredInputs].sort()).toEqual([...required].sort());
@@ -51,9 +54,9 @@ describe("the inferred schema", () => {
     test.each([
         ["KmsEgressRules", ["routeIds", "securityRuleId", "egressRuleIds", "kmsAddressPrefixes"]],
         ["KmsFirewallRules", ["ruleCollectionGroupId", "ruleCollectionGroupName", "egressRuleIds", "kmsAddressPrefixes"]],
-        ["KmsNetwork", ["virtualNetworkId", "subnetId", "routeTableId", "networkSecurityGroupId", "natGatewayId", "kmsHostForm", "egressRuleIds"]],
-        ["KmsActivation", ["kmsEndpoint", "keySource", "scriptFingerprint", "activationResourceId"]],
-        ["KmsWindowsVm", ["virtualMachineId", "networkInterfaceId", "privateIpAddress", "kmsEndpoint"]],
+        ["KmsNetwork", ["virtualNetworkId", "subnetId", "routeTableId", "networkSecurityGroupId", "natGatewayId", "kmsHostForm", "egressRuleIds", "cloud"]],
+        ["KmsActivation", ["kmsEndpoint", "keySource", "scriptFingerprint", "activationResourceId", "activationStatus", "activationResult"]],
+        ["KmsWindowsVm", ["virtualMachineId", "networkInterfaceId", "privateIpAddress", "kmsEndpoint", "keySource", "activationResourceId", "activationStatus", "activationResult"]],
     ])("%s outputs the design's outputs", (name, outputs) => {
         expect(Object.keys(schema.resources[TOKEN(name)].properties)).toEqual(expect.arrayContaining(outputs));
     });
@@ -64,6 +67,23 @@ describe("the inferred schema", () => {
         expect(vm.cloud.$ref).toBe(`#/types/${TOKEN("AzureCloud")}`);
         expect(vm.image.$ref).toBe(`#/types/${TOKEN("MarketplaceImage")}`);
         expect(vm.adminPassword.type).toBe("string");
+        expect(vm.readActivationResult).toMatchObject({ type: "boolean", optional: true });
+        expect(vm.readActivationResult.plain).toBeUndefined();
+    });
+
+    test("the outcome outputs: a status enum, and the result object typed to its nested objects", () => {
+        for (const name of ["KmsActivation", "KmsWindowsVm"]) {
+            const properties = schema.resources[TOKEN(name)].properties;
+            expect(properties.activationStatus.$ref).toBe(`#/types/${TOKEN("ActivationStatus")}`);
+            expect(properties.activationResult).toMatchObject({ $ref: `#/types/${TOKEN("ActivationResult")}`, optional: true });
+            expect(schema.resources[TOKEN(name)].required).toEqual(expect.arrayContaining(["activationStatus"]));
+        }
+        const result = schema.types[TOKEN("ActivationResult")].properties;
+        expect(result.status.type).toBe("string");
+        expect(result.codes).toMatchObject({ type: "array", items: { type: "string" } });
+        expect(result.os.$ref).toBe(`#/types/${TOKEN("GuestOs")}`);
+        expect(result.probe.$ref).toBe(`#/types/${TOKEN("KmsProbe")}`);
+        expect(result.after.$ref).toBe(`#/types/${TOKEN("GuestLicence")}`);
     });
 
     test("every input, output, object property and enum value has a description (it becomes every SDK's documentation)", () => {
@@ -108,6 +128,6 @@ describe("construct through the component provider", () => {
         await t.h.settle();
         expect(snapshot()).toBe(direct);
         expect(t.h.custom().length).toBeGreaterThan(0);
-        expect(Object.keys(constructed.state)).toEqual(expect.arrayContaining(Object.keys(schema.resources[TOKEN(name)].properties).filter((k) => k !== "privateIpAddress" && k !== "natGatewayId" && k !== "securityRuleId")));
+        expect(Object.keys(constructed.state)).toEqual(expect.arrayContaining(Object.keys(schema.resources[TOKEN(name)].properties).filter((k) => !["privateIpAddress", "natGatewayId", "securityRuleId", "activationResult"].includes(k))));
     }, 60000);
 });

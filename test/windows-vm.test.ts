@@ -7,7 +7,8 @@ const C = "azure-native:compute:";
 const N = "azure-native:network:";
 const SUBNET_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/vms`;
 const PASSWORD = "Correct-Horse-7-Battery";
-const USER_KEY = "ABCDE-FGHJK-MNPQR-STVWX-YZ234";
+// The KMS client key of the default image (Windows Server 2022 Datacenter: Azure Edition), given explicitly.
+const USER_KEY = "NTBV8-9K7Q8-V27C6-M2BTV-KHMXV";
 const CREDENTIALS = { adminUsername: "kmsadmin", adminPassword: PASSWORD };
 
 describe("KmsWindowsVm", () => {

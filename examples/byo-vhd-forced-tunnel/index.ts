@@ -90,3 +90,6 @@ export const kmsRouteIds = egress.routeIds;
 export const kmsRuleId = egress.securityRuleId;
 export const vmName = vm.virtualMachineName;
 export const kmsEndpoint = vm.kmsEndpoint;
+export const activationStatus = vm.activationStatus;
+// What the guest found: the key it had (a retail or MAK VHD), what it installed, the probe, the codes.
+export const activationResult = vm.activationResult;

@@ -62,3 +62,5 @@ const activations = vms.map((vm) => {
 });
 
 export const kmsEndpoints = pulumi.all(activations.map((a) => a.kmsEndpoint));
+// The fleet at a glance (`pulumi stack output activationStatus`): VM name -> activated, licensed, pending, error or unknown.
+export const activationStatus = pulumi.all(Object.fromEntries(vms.map((vm, i) => [vm.vmName, activations[i].activationStatus])));

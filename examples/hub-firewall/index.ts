@@ -132,3 +132,7 @@ export const ruleCollectionGroupId = kms.ruleCollectionGroupId;
 export const kmsAddressPrefixes = kms.kmsAddressPrefixes;
 export const vmNames = vms.map((vm) => vm.virtualMachineName);
 export const kmsEndpoints = vms.map((vm) => vm.kmsEndpoint);
+// `pulumi stack output activationStatus`: each VM's guest result (activated, licensed, pending, error or unknown).
+export const activationStatus = pulumi
+    .all(vms.map((vm) => pulumi.all([vm.virtualMachineName, vm.activationStatus])))
+    .apply((pairs) => Object.fromEntries(pairs));

@@ -61,3 +61,4 @@ const vm = new KmsWindowsVm("app-01", {
 
 export const subnetId = spoke.subnetId;
 export const kmsEndpoint = vm.kmsEndpoint;
+export const activationStatus = vm.activationStatus;

@@ -35,3 +35,5 @@ export const natGatewayId = network.natGatewayId;
 export const vmName = vm.virtualMachineName;
 export const privateIpAddress = vm.privateIpAddress;
 export const kmsEndpoint = vm.kmsEndpoint;
+// activated, licensed, pending (Windows retries by itself; activationResult.diagnosis says why), error or unknown.
+export const activationStatus = vm.activationStatus;

@@ -38,4 +38,5 @@ const vm = new KmsWindowsVm("kms-vm-01", {
 });
 
 export const kmsEndpoint = vm.kmsEndpoint;
+export const activationStatus = vm.activationStatus;
 export const egressRuleIds = network.egressRuleIds;

@@ -114,7 +114,8 @@ function firewallPrivateIp(harness: Harness, subnetId: unknown): string | undefi
 }
 
 
-export async function mockPulumi(project = "project", stack = "stack"): Promise<Harness> {
+/** `preview`: run as `pulumi preview` does (`pulumi.runtime.isDryRun()` is true; nothing that needs a deployed resource is read). */
+export async function mockPulumi(project = "project", stack = "stack", preview = false): Promise<Harness> {
     const harness = new Harness();
     await pulumi.runtime.setMocks(
         {
@@ -148,7 +149,7 @@ export async function mockPulumi(project = "project", stack = "stack"): Promise<
         },
         project,
         stack,
-        false,
+        preview,
     );
     const settings = require("@pulumi/pulumi/runtime/settings");
     const monitor = settings.getMonitor();

@@ -72,6 +72,8 @@ export interface PlanActivation {
     keyAction: string;
     scriptCharacters: number;
     commandCharacters: number | null;
+    /** What the guest reported; a plan is a preview, so always `known after deploy`. */
+    activationStatus: string;
     /** What the guest activation waits for (`activationWaitsFor`: the KMS routes and rule). */
     waitsFor: PlanActivationWait[];
 }
@@ -114,6 +116,9 @@ const KEY_ACTIONS: Record<string, string> = {
     imageSku: "the image SKU's KMS client key: kept when the image already has it, else installed",
     detected: "detected in the guest from build and edition: installed unless the right KMS client key is in",
 };
+
+// How the engine serializes a value a preview cannot know.
+const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 function lastSegment(id: unknown): string | null {
     return typeof id === "string" ? id.split("/").pop() ?? null : null;
@@ -213,6 +218,7 @@ export function buildPlan(run: ProgramRun): Plan {
                 keyAction: KEY_ACTIONS[keySource] ?? keySource,
                 scriptCharacters: activationScript().length,
                 commandCharacters: command === undefined ? null : command.length,
+                activationStatus: outputs.activationStatus === undefined || outputs.activationStatus === UNKNOWN_VALUE ? "known after deploy" : String(outputs.activationStatus),
                 waitsFor: waitsFor(h, child),
             },
         ];
@@ -337,6 +343,7 @@ export function renderText(plan: Plan): string {
         if (a.waitsFor.length > 0) {
             lines.push(`        waits for: ${a.waitsFor.map((w) => w.name).join(", ")}`);
         }
+        lines.push(`        activationStatus: ${a.activationStatus}`);
     }
     if (plan.activations.length === 0) {
         lines.push("    (no KmsActivation in this program)");

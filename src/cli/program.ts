@@ -244,7 +244,8 @@ function missingConfig(err: unknown, spec: ProgramSpec): CliInputError | undefin
  * the TypeScript loader is in place; tests pass an isolated require).
  */
 export async function runProgram(spec: ProgramSpec, load: (file: string) => unknown = require): Promise<ProgramRun> {
-    const harness = await mockPulumi(spec.project, spec.stack);
+    // A preview: what the guest reports (activationStatus) is known only after deploy, so nothing reads it offline.
+    const harness = await mockPulumi(spec.project, spec.stack, true);
     const unreadSubnets: string[] = [];
     const offlineAnswers: OfflineAnswer[] = [];
     harness.defaultInvoke = offlineInvokes(harness, unreadSubnets, offlineAnswers);

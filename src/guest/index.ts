@@ -3,4 +3,4 @@ export type { ActivationScriptOptions, ActivationScriptParameter, RenderedActiva
 export { guestKeyAction } from "./decision";
 export type { GuestLicenseState, GivenKey, KeyAction } from "./decision";
 export { parseActivationResult, RESULT_MARKER } from "./result";
-export type { ActivationResult, GuestLicence } from "./result";
+export type { ActivationResult, GuestLicence, GuestOs, KmsProbe } from "./result";

@@ -10,6 +10,30 @@ export interface GuestLicence {
     kms: string;
 }
 
+/** The guest OS as the script read it. */
+export interface GuestOs {
+    /** `Win32_OperatingSystem.BuildNumber`. */
+    build: number;
+    /** `OperatingSystemSKU`. */
+    sku: number;
+    /** Registry `EditionID`, such as `ServerDatacenter`. */
+    editionId: string;
+    /** The edition the script derived, such as `Datacenter`. */
+    edition: string;
+}
+
+/** The DNS and TCP probe of the KMS. */
+export interface KmsProbe {
+    /** `ok`, `failed`, `timeout` or `skipped`. */
+    dns: string;
+    /** `open`, `refused`, `timeout` or `untested`. */
+    tcp: string;
+    /** The address the TCP probe tried. */
+    address: string;
+}
+
+// Optional fields rather than `| null` (the JSON's null becomes absent): Pulumi's schema inference takes no unions, and
+// `activationResult` is a component output.
 /** The one line the guest script ends with, `KMS_ACTIVATION_RESULT <json>`, parsed. */
 export interface ActivationResult {
     /** Format version (1). */
@@ -17,9 +41,9 @@ export interface ActivationResult {
     /** The rerun token of the run. */
     tag: string;
     /** Build, SKU number, EditionID and derived edition of the guest OS. */
-    os: { build: number; sku: number; editionId: string; edition: string } | null;
+    os?: GuestOs;
     /** Licence state before the script changed anything. */
-    before: GuestLicence | null;
+    before?: GuestLicence;
     /** Key action: `installed-*`, `kept-*`, `failed-*`, `skipped-multisession`, `skipped-client`, `unknown-edition` or `none`. */
     key: string;
     /** `host:port` the guest was pointed at. */
@@ -27,11 +51,11 @@ export interface ActivationResult {
     /** Guest firewall rule: `allowed`, `failed` or `skipped`. */
     firewall: string;
     /** DNS (`ok`, `failed`, `timeout`, `skipped`) and TCP (`open`, `refused`, `timeout`, `untested`) probe of the KMS. */
-    probe: { dns: string; tcp: string; address: string } | null;
+    probe?: KmsProbe;
     /** How many times `slmgr /ato` ran. */
     attempts: number;
     /** Licence state at the end. */
-    after: GuestLicence | null;
+    after?: GuestLicence;
     /** Error codes seen, such as `0xC004F074`. */
     codes: string[];
     /** Security-SPP events of the run, as `<id>:<first code>`. */
@@ -66,6 +90,11 @@ export function parseActivationResult(output: string): ActivationResult | undefi
     const result = parsed as Partial<ActivationResult>;
     if (typeof result !== "object" || result === null || typeof result.status !== "string" || typeof result.v !== "number") {
         throw new Error(`${RESULT_MARKER}: the JSON has no "v" and "status"; it is not an activation result`);
+    }
+    for (const nullable of ["os", "before", "probe", "after"] as const) {
+        if (result[nullable] === null) {
+            delete result[nullable];
+        }
     }
     // PowerShell 5.1 writes a one-element array as a bare value; make the lists lists again.
     for (const list of ["codes", "events", "diagnosis"] as const) {

@@ -1,4 +1,4 @@
 export { kmsEndpoint, KMS_PORT } from "./endpoints";
 export type { KmsEndpointInfo } from "./endpoints";
-export { kmsClientKeyForSku, windowsServerReleases, ServerEdition } from "./keys";
+export { kmsClientKeyForSku, kmsClientKeyProduct, windowsClientKeys, windowsServerReleases, ServerEdition } from "./keys";
 export type { WindowsServerRelease } from "./keys";

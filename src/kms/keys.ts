@@ -127,3 +127,40 @@ function editionOfSkuWords(words: string[]): ServerEdition | undefined {
     }
     return edition;
 }
+
+/**
+ * KMS client setup keys of Windows client editions (Microsoft's "KMS client activation keys" page) and of Windows
+ * 10/11 Enterprise multi-session (build 17763 and later; not on that page, from third-party lists). Only used to
+ * recognise a given `productKey` as a KMS client key: the guest installs a client key only when it is given.
+ */
+export const windowsClientKeys: Readonly<Record<string, string>> = {
+    "Windows 10/11 Enterprise": "NPPR9-FWDCX-D2C8J-H872K-2YT43",
+    "Windows 10/11 Pro": "W269N-WFGWX-YVC9B-4J6C9-T83GX",
+    "Windows 10/11 Education": "NW6C2-QMPVW-D7KKK-3GKT6-VCFB2",
+    "Windows 10/11 Enterprise LTSC 2019/2021/2024": "M7XTQ-FN8P6-TTKYV-9D4CC-J462D",
+    "Windows 10/11 Enterprise multi-session": "CPWHC-NT2C7-VYW78-DHDB2-PG3GK",
+};
+
+const EDITION_NAMES: Record<ServerEdition, string> = {
+    Standard: "Standard",
+    Datacenter: "Datacenter",
+    DatacenterAzureEdition: "Datacenter: Azure Edition",
+    Essentials: "Essentials",
+    Enterprise: "Enterprise",
+};
+
+let productsByKey: Map<string, string> | undefined;
+
+/**
+ * The product a KMS client setup key (GVLK) belongs to, such as `Windows Server 2022 Datacenter`; undefined for any
+ * other key (MAK, retail, OEM, made up). Names the product, never the key, so messages can use it.
+ */
+export function kmsClientKeyProduct(key: string): string | undefined {
+    productsByKey ??= new Map([
+        ...windowsServerReleases.flatMap((release) =>
+            Object.entries(release.keys).map(([edition, k]) => [k, `Windows Server ${release.version.toUpperCase().replace("-", " ")} ${EDITION_NAMES[edition as ServerEdition]}`] as [string, string]),
+        ),
+        ...Object.entries(windowsClientKeys).map(([product, k]) => [k, product] as [string, string]),
+    ]);
+    return typeof key === "string" ? productsByKey.get(key.trim().toUpperCase()) : undefined;
+}

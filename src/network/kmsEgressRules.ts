@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { kmsEndpoint, KMS_PORT } from "../kms";
 import { AzureCloud, CustomKmsServer, PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
+import { effectiveCloud } from "../kms/cloudConfig";
 import { claimEgressTarget } from "./ownership";
 import { checkSubnetOutbound, privateSubnetCheckMode } from "./subnetOutbound";
 import { componentOptions } from "../versionAliases";
@@ -84,6 +85,8 @@ export class KmsEgressRules extends pulumi.ComponentResource {
             }
             validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
         });
+        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
             validate.checkedInput(context, field, value, check);
         const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);

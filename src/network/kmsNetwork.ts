@@ -2,6 +2,7 @@ import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import { AzureCloud, CustomKmsServer, ExplicitOutbound, KmsHostForm } from "../types";
 import * as validate from "../validate";
+import { effectiveCloud } from "../kms/cloudConfig";
 import { KmsEgressRules } from "./kmsEgressRules";
 import { componentOptions } from "../versionAliases";
 
@@ -57,6 +58,8 @@ export class KmsNetwork extends pulumi.ComponentResource {
     public readonly kmsHostForm: pulumi.Output<KmsHostForm>;
     /** IDs of the KMS routes and NSG rule: pass to `activationWaitsFor`. */
     public readonly egressRuleIds: pulumi.Output<string[]>;
+    /** The cloud whose KMS the network lets through: `cloud`, else the one of `azure-native:environment`. */
+    public readonly cloud: pulumi.Output<AzureCloud>;
 
     constructor(name: string, args: KmsNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsNetwork", name, {}, componentOptions(opts));
@@ -64,7 +67,10 @@ export class KmsNetwork extends pulumi.ComponentResource {
         validate.inComponent(context.component, name, () => {
             validate.required("resourceGroupName", args.resourceGroupName);
             validate.enumValue("outbound", args.outbound, ExplicitOutbound);
+            validate.enumValue("cloud", args.cloud, AzureCloud);
         });
+        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
         // Every plain value is checked before the first child exists, so a refusal leaves nothing half-built.
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
             validate.checkedInput(context, field, value, check);
@@ -135,6 +141,7 @@ export class KmsNetwork extends pulumi.ComponentResource {
             .output(args.dnsServers)
             .apply((servers) => (servers && servers.length > 0 ? KmsHostForm.IpAddress : KmsHostForm.DnsName));
         this.egressRuleIds = egress.egressRuleIds;
+        this.cloud = pulumi.output(args.cloud as AzureCloud);
         this.registerOutputs({
             virtualNetworkId: this.virtualNetworkId,
             virtualNetworkName: this.virtualNetworkName,
@@ -146,6 +153,7 @@ export class KmsNetwork extends pulumi.ComponentResource {
             natGatewayId: this.natGatewayId,
             kmsHostForm: this.kmsHostForm,
             egressRuleIds: this.egressRuleIds,
+            cloud: this.cloud,
         });
     }
 

@@ -72,7 +72,53 @@ export function claimFirewallRuleCollectionGroup(
     );
 }
 
-/** Forgets every claim: for tests that run many programs in one process. */
+// Which component activates which VM (or scale set) in this program. Azure allows one CustomScriptExtension per VM,
+// and two activations of one guest would race over its key and KMS host.
+const activators = new Map<string, { label: string; resource: pulumi.Resource; parent: pulumi.Resource | undefined }>();
+
+function claimVm(kind: string, field: string, resourceGroupName: string, vmName: string, label: string, resource: pulumi.Resource, parent: pulumi.Resource | undefined): void {
+    const key = `${kind}:${resourceGroupName.toLowerCase()}/${vmName.toLowerCase()}`;
+    const earlier = activators.get(key);
+    // A KmsWindowsVm claims its VM first and then builds the KmsActivation that does the work: that one is not a second owner.
+    const related = earlier !== undefined && (earlier.resource === resource || earlier.resource === parent || earlier.parent === resource);
+    if (earlier !== undefined && !related) {
+        throw new KmsInputError(
+            `${label}: ${field}: ${kind} "${vmName}" in resource group "${resourceGroupName}" is already activated by ${earlier.label} ` +
+                `(Azure allows one CustomScriptExtension per VM, and two activations would race in the guest); keep one activation per ${kind}`,
+        );
+    }
+    // The outer component's name is the one a user knows.
+    if (earlier === undefined || earlier.parent === resource) {
+        activators.set(key, { label, resource, parent });
+    }
+}
+
+/**
+ * Claims a VM or scale set for one activation (`label` such as `KmsActivation "app-01"`): at once when the names are
+ * plain, else when they resolve. Returns an empty resource list for `dependsOn`, so a late conflict fails the
+ * extension or run command with the message.
+ */
+export function claimActivationTarget(
+    kind: "VM" | "scale set",
+    field: string,
+    resourceGroupName: pulumi.Input<string>,
+    vmName: pulumi.Input<string>,
+    label: string,
+    resource: pulumi.Resource,
+    parent: pulumi.Resource | undefined,
+): pulumi.Output<pulumi.Resource[]> | undefined {
+    if (typeof resourceGroupName === "string" && typeof vmName === "string") {
+        claimVm(kind, field, resourceGroupName, vmName, label, resource, parent);
+        return undefined;
+    }
+    return pulumi.all([resourceGroupName, vmName]).apply(([rg, vm]) => {
+        claimVm(kind, field, rg, vm, label, resource, parent);
+        return [] as pulumi.Resource[];
+    });
+}
+
+/** Forgets every claim (egress and activation): for tests that run many programs in one process. */
 export function forgetEgressClaims(): void {
     owners.clear();
+    activators.clear();
 }

@@ -1,4 +1,5 @@
 export { KmsActivation } from "./kmsActivation";
 export type { KmsActivationArgs, KmsActivationOptions } from "./kmsActivation";
 export { KmsWindowsVm } from "./kmsWindowsVm";
+export { kmsActivationScaleSetExtension } from "./scaleSetExtension";
 export type { KmsWindowsVmArgs, MarketplaceImage, VhdImport } from "./kmsWindowsVm";

@@ -1,9 +1,13 @@
 import * as compute from "@pulumi/azure-native/compute";
 import * as pulumi from "@pulumi/pulumi";
 import { ActivationScriptOptions, activationKeyParameters, renderCommandLine, ResolvedActivation, resolveActivation } from "../guest/render";
-import { ActivationMechanism, AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
+import { ActivationResult } from "../guest/result";
+import { claimActivationTarget } from "../network/ownership";
+import { ActivationMechanism, ActivationStatus, AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
 import * as validate from "../validate";
 import { componentOptions } from "../versionAliases";
+import { effectiveCloud } from "../kms/cloudConfig";
+import { readActivationOutcome } from "./activationOutcome";
 
 /** Guest activation options shared by `KmsActivation` and `KmsWindowsVm`. */
 export interface KmsActivationOptions {
@@ -17,7 +21,10 @@ export interface KmsActivationOptions {
     kmsHostForm?: pulumi.Input<KmsHostForm>;
     /** Marketplace image SKU the VM was built from: picks the KMS client key. */
     imageSku?: pulumi.Input<string>;
-    /** KMS client setup key to install; kept secret. Default: from `imageSku`, else detected in the guest. */
+    /**
+     * KMS client setup key (GVLK) to install; kept secret. Default: from `imageSku`, else detected in the guest. Any
+     * other key (MAK, retail) is refused, and so is a KMS client key of another edition than `imageSku` names.
+     */
     productKey?: pulumi.Input<string>;
     /** Add a guest firewall outbound allow for TCP 1688 to the KMS addresses. Default true. */
     configureGuestFirewall?: pulumi.Input<boolean>;
@@ -29,14 +36,21 @@ export interface KmsActivationOptions {
     rerunToken?: pulumi.Input<string>;
     /** IDs whose resources must exist before the guest activates, such as `KmsNetwork.egressRuleIds`. */
     activationWaitsFor?: pulumi.Input<string[]>;
+    /** Read the guest's result after the extension or run command finished (`activationStatus`). Default true. */
+    readActivationResult?: pulumi.Input<boolean>;
 }
 
 /** Arguments of `KmsActivation`. */
 export interface KmsActivationArgs extends KmsActivationOptions {
     /** Resource group of the VM. */
     resourceGroupName: pulumi.Input<string>;
-    /** Name of the existing Windows VM. */
-    vmName: pulumi.Input<string>;
+    /** Name of the existing Windows VM. Give this or `vmScaleSetName`. */
+    vmName?: pulumi.Input<string>;
+    /**
+     * Name of an existing Windows scale set (Uniform or Flexible), instead of `vmName`: a scale-set extension named
+     * `KmsActivation` (CustomScriptExtension only). `activationStatus` is then `unknown`: the result is per instance.
+     */
+    vmScaleSetName?: pulumi.Input<string>;
     /** Region of the VM. Default: the resource group's region (set it when the VM lives elsewhere). */
     location?: pulumi.Input<string>;
     /** Tags for the extension or run command. */
@@ -56,16 +70,59 @@ function mapInputs<T extends readonly unknown[], R>(values: T, fn: (resolved: { 
     return pulumi.all(values as unknown as pulumi.Input<unknown>[]).apply((resolved) => fn(resolved as unknown as { [K in keyof T]: Resolved<T[K]> })) as pulumi.Output<R>;
 }
 
-/** Checks the activation options that are plain values now; `Output`s are checked when they resolve. */
-export function checkActivationOptions(options: KmsActivationOptions): void {
+/**
+ * Checks the activation options that are plain values now; `Output`s are checked when they resolve. `imageSku` is the
+ * SKU the key must match when the caller knows a better one than `options.imageSku` (a VM's image).
+ */
+export function checkActivationOptions(options: KmsActivationOptions, imageSku: pulumi.Input<string> | undefined = options.imageSku): void {
     validate.enumValue("mechanism", options.mechanism, ActivationMechanism);
     validate.enumValue("cloud", options.cloud, AzureCloud);
     validate.kmsIpAddresses("kmsIpAddresses", options.kmsIpAddresses);
     validate.customKmsServer("customKmsServer", options.customKmsServer);
     validate.ifPlain(options.kmsHostForm, (v) => validate.enumValue("kmsHostForm", v, KmsHostForm));
     validate.ifPlain(options.imageSku, (v) => validate.imageSku("imageSku", v));
-    validate.ifPlain(options.productKey, (v) => validate.productKey("productKey", v));
+    validate.ifPlain(options.productKey, (key) => validate.kmsClientKey("productKey", key, typeof imageSku === "string" ? imageSku : undefined));
     validate.ifPlain(options.rerunToken, (v) => validate.rerunToken("rerunToken", v));
+}
+
+/**
+ * The product key, checked as a KMS client key for `imageSku`: now when both are plain, else once both resolve (the
+ * key's secretness is kept, and the message never holds it).
+ */
+function checkedKey(context: { component: string; name: string }, key: pulumi.Input<string>, imageSku: pulumi.Input<string | undefined>): pulumi.Input<string> {
+    const check = (k: string, sku: string | undefined) => validate.inComponent(context.component, context.name, () => validate.kmsClientKey("productKey", k, sku));
+    if (typeof key === "string" && (imageSku === undefined || typeof imageSku === "string")) {
+        check(key, imageSku);
+        return key;
+    }
+    return pulumi.all([key, imageSku]).apply(([k, sku]) => {
+        check(k, sku);
+        return k;
+    });
+}
+
+/** The CustomScriptExtension handler the activation runs in, on a VM or a scale set. */
+export const CUSTOM_SCRIPT_EXTENSION = {
+    publisher: "Microsoft.Compute",
+    type: "CustomScriptExtension",
+    typeHandlerVersion: "1.10",
+    autoUpgradeMinorVersion: true,
+} as const;
+
+// Exactly one target; a scale set runs extensions only (managed Run Command is per VM).
+function checkTarget(args: KmsActivationArgs): void {
+    if (args.vmName !== undefined && args.vmScaleSetName !== undefined) {
+        throw new validate.KmsInputError("vmName, vmScaleSetName: both are set; give vmName for a VM or vmScaleSetName for a scale set, not both");
+    }
+    if (args.vmName === undefined && args.vmScaleSetName === undefined) {
+        throw new validate.KmsInputError("vmName, vmScaleSetName: neither is set; give vmName for a VM or vmScaleSetName for a scale set");
+    }
+    validate.required(args.vmName !== undefined ? "vmName" : "vmScaleSetName", args.vmName ?? args.vmScaleSetName);
+    if (args.vmScaleSetName !== undefined && args.mechanism === ActivationMechanism.RunCommand) {
+        throw new validate.KmsInputError(
+            "mechanism: RunCommand cannot target a scale set (a managed Run Command runs on one VM); leave mechanism out, a scale set gets the CustomScriptExtension",
+        );
+    }
 }
 
 /** Name of the extension or run command on the VM. */
@@ -87,26 +144,37 @@ export class KmsActivation extends pulumi.ComponentResource {
     public readonly scriptFingerprint: pulumi.Output<string>;
     /** ID of the extension or run command. */
     public readonly activationResourceId: pulumi.Output<string>;
+    /**
+     * `activated`, `licensed`, `pending`, `error`, or `unknown` when no result line was read (a preview, or
+     * `readActivationResult: false`, or output without one): read once the extension or run command has finished.
+     */
+    public readonly activationStatus: pulumi.Output<ActivationStatus>;
+    /** The guest's parsed `KMS_ACTIVATION_RESULT` line (it never holds the key), or undefined when none was read. */
+    public readonly activationResult: pulumi.Output<ActivationResult | undefined>;
 
     constructor(name: string, args: KmsActivationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsActivation", name, {}, componentOptions(opts));
         const context = { component: "KmsActivation", name };
         validate.inComponent(context.component, name, () => {
             validate.required("resourceGroupName", args.resourceGroupName);
-            validate.required("vmName", args.vmName);
+            checkTarget(args);
             checkActivationOptions(args);
         });
+        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
             validate.checkedInput(context, field, value, check);
         const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
-        const vmName = checked("vmName", args.vmName, (f, v: string) => validate.azureName(f, v, 64));
+        const onScaleSet = args.vmScaleSetName !== undefined;
+        const targetField = onScaleSet ? "vmScaleSetName" : "vmName";
+        const vmName = checked(targetField, (onScaleSet ? args.vmScaleSetName : args.vmName) as pulumi.Input<string>, (f, v: string) => validate.azureName(f, v, 64));
         const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
         const kmsHostForm = checked("kmsHostForm", args.kmsHostForm, (f, v: KmsHostForm | undefined) => validate.enumValue(f, v, KmsHostForm));
         const imageSku = checked("imageSku", args.imageSku, validate.imageSku);
         const rerunToken = checked("rerunToken", args.rerunToken, validate.rerunToken);
 
         const hasProductKey = args.productKey !== undefined;
-        const productKey = hasProductKey ? checked("productKey", args.productKey as pulumi.Input<string>, validate.productKey) : undefined;
+        const productKey = hasProductKey ? checkedKey(context, args.productKey as pulumi.Input<string>, imageSku) : undefined;
         // Everything but the key: not secret, so plans and state show what the guest will do. Plain options (the
         // usual case) are resolved at once, so a fleet of VMs builds no Output chain per VM.
         const resolved = mapInputs([kmsHostForm, imageSku, args.configureGuestFirewall, args.failOnActivationError, rerunToken] as const, ([kmsHostForm, imageSku, configureGuestFirewall, failOnActivationError, rerunToken]) => {
@@ -126,11 +194,19 @@ export class KmsActivation extends pulumi.ComponentResource {
         const field = <K extends keyof ResolvedActivation>(key: K) => mapInputs([resolved] as const, ([r]) => r[key]);
         // dependsOn takes Outputs: their resources (the egress rules) become dependencies, their values are ignored.
         const waitFor = args.activationWaitsFor === undefined ? undefined : pulumi.output(args.activationWaitsFor).apply(() => [] as pulumi.Resource[]);
-        const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: waitFor };
+        const claim = claimActivationTarget(onScaleSet ? "scale set" : "VM", targetField, resourceGroupName, vmName, `KmsActivation "${name}"`, this, opts?.parent);
+        const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: claim && waitFor ? pulumi.all([claim, waitFor]).apply(([a, b]) => [...a, ...b]) : claim ?? waitFor };
         const common = { resourceGroupName, vmName, location, tags: args.tags };
+        const protectedSettings = () =>
+            pulumi.secret(mapInputs([resolved, keyParameters] as const, ([r, keys]) => ({ commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]) })));
 
-        const activation =
-            args.mechanism === ActivationMechanism.RunCommand
+        const activation = onScaleSet
+            ? new compute.VirtualMachineScaleSetExtension(
+                  `${name}-scale-set-extension`,
+                  { resourceGroupName, vmScaleSetName: vmName, vmssExtensionName: ACTIVATION_RESOURCE_NAME, ...CUSTOM_SCRIPT_EXTENSION, forceUpdateTag: field("fingerprint"), protectedSettings: protectedSettings() },
+                  childOpts,
+              )
+            : args.mechanism === ActivationMechanism.RunCommand
                 ? new compute.VirtualMachineRunCommandByVirtualMachine(
                       `${name}-run-command`,
                       {
@@ -151,16 +227,9 @@ export class KmsActivation extends pulumi.ComponentResource {
                       {
                           ...common,
                           vmExtensionName: ACTIVATION_RESOURCE_NAME,
-                          publisher: "Microsoft.Compute",
-                          type: "CustomScriptExtension",
-                          typeHandlerVersion: "1.10",
-                          autoUpgradeMinorVersion: true,
+                          ...CUSTOM_SCRIPT_EXTENSION,
                           forceUpdateTag: field("fingerprint"),
-                          protectedSettings: pulumi.secret(
-                              mapInputs([resolved, keyParameters] as const, ([r, keys]) => ({
-                                  commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]),
-                              })),
-                          ),
+                          protectedSettings: protectedSettings(),
                       },
                       childOpts,
                   );
@@ -169,11 +238,22 @@ export class KmsActivation extends pulumi.ComponentResource {
         this.keySource = pulumi.output(field("keySource"));
         this.scriptFingerprint = pulumi.output(field("fingerprint"));
         this.activationResourceId = activation.id;
+        // A scale set's result is per instance (each instance view); the package reads none of them.
+        const outcome = readActivationOutcome(
+            { resourceGroupName, vmName, mechanism: args.mechanism, activation, resourceName: ACTIVATION_RESOURCE_NAME },
+            onScaleSet ? false : args.readActivationResult,
+            this,
+            `KmsActivation "${name}"`,
+        );
+        this.activationStatus = outcome.apply((o) => o.status);
+        this.activationResult = outcome.apply((o) => o.result);
         this.registerOutputs({
             kmsEndpoint: this.kmsEndpoint,
             keySource: this.keySource,
             scriptFingerprint: this.scriptFingerprint,
             activationResourceId: this.activationResourceId,
+            activationStatus: this.activationStatus,
+            activationResult: this.activationResult,
         });
     }
 }

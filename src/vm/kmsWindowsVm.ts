@@ -2,10 +2,13 @@ import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import { checkSubnetOutbound, privateSubnetCheckMode } from "../network/subnetOutbound";
-import { PrivateSubnetCheck } from "../types";
+import { ActivationResult } from "../guest/result";
+import { claimActivationTarget } from "../network/ownership";
+import { ActivationStatus, PrivateSubnetCheck, WindowsLicenseType } from "../types";
 import * as validate from "../validate";
 import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
 import { componentOptions } from "../versionAliases";
+import { effectiveCloud } from "../kms/cloudConfig";
 
 /** A marketplace image. */
 export interface MarketplaceImage {
@@ -19,7 +22,12 @@ export interface MarketplaceImage {
     version?: pulumi.Input<string>;
 }
 
-/** A VHD (for example brought from on-premises) in a storage account, imported as the VM's managed OS disk. */
+/**
+ * A VHD (for example brought from on-premises) in a storage account, imported as the VM's managed OS disk and
+ * attached as it is. Only a **specialized** VHD works this way (not sysprepped: it boots to its own accounts); a
+ * generalized one sits in Windows setup (OOBE), the VM agent never reports and the activation times out. For a
+ * generalized VHD build an image from it (`compute.Image` or a gallery image version) and use `customImageId`.
+ */
 export interface VhdImport {
     /** URL of the page-blob VHD. */
     sourceUri: pulumi.Input<string>;
@@ -27,6 +35,11 @@ export interface VhdImport {
     storageAccountId: pulumi.Input<string>;
     /** Hyper-V generation of the VHD: `V1` (default) or `V2`. */
     hyperVGeneration?: pulumi.Input<string>;
+    /**
+     * Set true when the VHD is generalized (sysprepped): it is then refused, with the fix (an image from it and
+     * `customImageId`), because an attached generalized disk never finishes Windows setup. Default false (specialized).
+     */
+    generalized?: pulumi.Input<boolean>;
 }
 
 /** Arguments of `KmsWindowsVm`. */
@@ -47,9 +60,9 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
     image?: MarketplaceImage;
     /** ID of a custom image or gallery image version, instead of `image`. */
     customImageId?: pulumi.Input<string>;
-    /** A VHD to import as the OS disk, instead of `image`: its accounts and VM agent come with it. */
+    /** A specialized VHD to import and attach as the OS disk, instead of `image`: its accounts and VM agent come with it. */
     vhd?: VhdImport;
-    /** Storage type of the OS disk. Default `StandardSSD_LRS`. */
+    /** Storage type of the OS disk. Default `StandardSSD_LRS`. `PremiumV2_LRS` and `UltraSSD_LRS` are data-disk only: refused. */
     osDiskType?: pulumi.Input<string>;
     /** Local administrator name (not with `vhd`). */
     adminUsername?: pulumi.Input<string>;
@@ -59,6 +72,10 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
     tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
     /** Warn (default), fail, or skip when `subnetId` is a private subnet without a NAT gateway (the VM could not activate). */
     privateSubnetCheck?: PrivateSubnetCheck;
+    /** Azure Hybrid Benefit: `Windows_Server` or `Windows_Client` licences you bring. Default: none (pay as you go). */
+    licenseType?: pulumi.Input<WindowsLicenseType>;
+    /** Availability zone (`1`, `2` or `3`) for the VM and, for `vhd`, its imported disk. Default: no zone. */
+    zone?: pulumi.Input<string>;
 }
 
 /** The image `KmsWindowsVm` uses when none is given. */
@@ -85,15 +102,25 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
     public readonly privateIpAddress: pulumi.Output<string | undefined>;
     /** `host:port` the guest was pointed at. */
     public readonly kmsEndpoint: pulumi.Output<string>;
+    /** Where the key came from: `explicit`, `imageSku` or `detected` (in the guest). */
+    public readonly keySource: pulumi.Output<string>;
+    /** ID of the extension or run command that activates the guest. */
+    public readonly activationResourceId: pulumi.Output<string>;
+    /** `activated`, `licensed`, `pending`, `error`, or `unknown` (not read, or no result line): see `KmsActivation`. */
+    public readonly activationStatus: pulumi.Output<ActivationStatus>;
+    /** The guest's parsed `KMS_ACTIVATION_RESULT` line (it never holds the key), or undefined when none was read. */
+    public readonly activationResult: pulumi.Output<ActivationResult | undefined>;
 
     constructor(name: string, args: KmsWindowsVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsWindowsVm", name, {}, componentOptions(opts));
         const context = { component: "KmsWindowsVm", name };
         validate.inComponent(context.component, name, () => {
             checkImageChoice(args);
-            checkActivationOptions(args);
+            checkActivationOptions(args, args.imageSku ?? windowsServerSku(args));
             validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
         });
+        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
         // Every plain value is checked before the first child exists, so a refusal leaves nothing half-built.
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
             validate.checkedInput(context, field, value, check);
@@ -118,9 +145,14 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                   sourceUri: checked("vhd.sourceUri", args.vhd.sourceUri, validate.vhdUri),
                   storageAccountId: checked("vhd.storageAccountId", args.vhd.storageAccountId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Storage/storageAccounts")),
                   hyperVGeneration: checked("vhd.hyperVGeneration", args.vhd.hyperVGeneration ?? "V1", checkHyperVGeneration),
+                  // Only a refusal: the disk is attached the same way either way.
+                  generalized: args.vhd.generalized === undefined ? undefined : checked("vhd.generalized", args.vhd.generalized, checkSpecialized),
               }
             : undefined;
+        const licenseType = args.licenseType === undefined ? undefined : checked("licenseType", args.licenseType, (f, v: WindowsLicenseType) => validate.enumValue(f, v, WindowsLicenseType));
+        const zones = args.zone === undefined ? undefined : [checked("zone", args.zone, checkZone)];
         const common = { resourceGroupName, location, tags: args.tags };
+        const claim = claimActivationTarget("VM", "vmName", resourceGroupName, vmName, `KmsWindowsVm "${name}"`, this, opts?.parent);
 
         const nic = new network.NetworkInterface(
             `${name}-nic`,
@@ -130,13 +162,16 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const importedDisk = vhdSource ? this.importVhd(name, vhdSource, common, osDiskType) : undefined;
+        // An attached disk must sit in the VM's zone.
+        const importedDisk = vhdSource ? this.importVhd(name, vhdSource, { ...common, zones }, osDiskType) : undefined;
 
         const vm = new compute.VirtualMachine(
             `${name}-vm`,
             {
                 ...common,
                 vmName,
+                zones,
+                licenseType,
                 hardwareProfile: { vmSize },
                 storageProfile: importedDisk
                     ? { osDisk: { createOption: compute.DiskCreateOptionTypes.Attach, osType: compute.OperatingSystemTypes.Windows, managedDisk: { id: importedDisk.id } } }
@@ -154,7 +189,12 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 diagnosticsProfile: { bootDiagnostics: { enabled: true } },
             },
             // In strict mode a VM that could not activate is not created; the check is a read, not a resource.
-            { parent: this, dependsOn: checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this) },
+            {
+                parent: this,
+                dependsOn: claim
+                    ? pulumi.all([checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this), claim]).apply(([a, b]) => [...a, ...b])
+                    : checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this),
+            },
         );
 
         const activation = new KmsActivation(
@@ -175,6 +215,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 mechanism: args.mechanism,
                 rerunToken: args.rerunToken,
                 activationWaitsFor: args.activationWaitsFor,
+                readActivationResult: args.readActivationResult,
             },
             // vmName: vm.name already makes the activation wait for the VM.
             { parent: this },
@@ -185,19 +226,27 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
         this.networkInterfaceId = nic.id;
         this.privateIpAddress = nic.ipConfigurations.apply((configs) => configs?.[0]?.privateIPAddress);
         this.kmsEndpoint = activation.kmsEndpoint;
+        this.keySource = activation.keySource;
+        this.activationResourceId = activation.activationResourceId;
+        this.activationStatus = activation.activationStatus;
+        this.activationResult = activation.activationResult;
         this.registerOutputs({
             virtualMachineId: this.virtualMachineId,
             virtualMachineName: this.virtualMachineName,
             networkInterfaceId: this.networkInterfaceId,
             privateIpAddress: this.privateIpAddress,
             kmsEndpoint: this.kmsEndpoint,
+            keySource: this.keySource,
+            activationResourceId: this.activationResourceId,
+            activationStatus: this.activationStatus,
+            activationResult: this.activationResult,
         });
     }
 
     private importVhd(
         name: string,
-        source: { sourceUri: pulumi.Input<string>; storageAccountId: pulumi.Input<string>; hyperVGeneration: pulumi.Input<string> },
-        common: { resourceGroupName: pulumi.Input<string>; location?: pulumi.Input<string>; tags?: KmsWindowsVmArgs["tags"] },
+        source: { sourceUri: pulumi.Input<string>; storageAccountId: pulumi.Input<string>; hyperVGeneration: pulumi.Input<string>; generalized?: pulumi.Input<boolean> },
+        common: { resourceGroupName: pulumi.Input<string>; location?: pulumi.Input<string>; tags?: KmsWindowsVmArgs["tags"]; zones?: pulumi.Input<string>[] },
         osDiskType: pulumi.Input<string>,
     ): compute.Disk {
         return new compute.Disk(
@@ -209,7 +258,8 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 hyperVGeneration: source.hyperVGeneration,
                 sku: { name: osDiskType },
             },
-            { parent: this },
+            // A `generalized` that arrives as an Output is checked when it resolves: the import fails with the message.
+            { parent: this, dependsOn: pulumi.Output.isInstance(source.generalized) ? source.generalized.apply(() => [] as pulumi.Resource[]) : undefined },
         );
     }
 }
@@ -255,9 +305,33 @@ function checkImageId(field: string, value: string): void {
 }
 
 function checkDiskType(field: string, value: string): void {
-    const allowed = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS", "PremiumV2_LRS"];
+    const allowed = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"];
+    if (value === "PremiumV2_LRS" || value === "UltraSSD_LRS") {
+        throw new validate.KmsInputError(
+            `${field}: ${JSON.stringify(value)} cannot hold an OS disk (Azure supports it for data disks only); use Premium_LRS or Premium_ZRS for a fast OS disk`,
+        );
+    }
     if (!allowed.includes(value)) {
         throw new validate.KmsInputError(`${field}: ${JSON.stringify(value)} is not an OS disk type; use one of ${allowed.join(", ")}`);
+    }
+}
+
+function checkZone(field: string, value: string): void {
+    if (typeof value !== "string" || !/^[1-3]$/.test(value)) {
+        throw new validate.KmsInputError(`${field}: ${JSON.stringify(value)} is not an availability zone; give "1", "2" or "3" (a zone number as a string), or leave it out`);
+    }
+}
+
+function checkSpecialized(field: string, value: boolean): void {
+    if (value === true) {
+        throw new validate.KmsInputError(
+            `${field}: a generalized (sysprepped) VHD cannot be attached as an OS disk: the VM stops in Windows setup (OOBE), ` +
+                "its VM agent never reports and the activation extension times out; build an image from the VHD (compute.Image with " +
+                "osState Generalized, or a gallery image version) and pass its ID as customImageId, with adminUsername and adminPassword",
+        );
+    }
+    if (typeof value !== "boolean") {
+        throw new validate.KmsInputError(`${field}: ${JSON.stringify(value)} is not true or false; set true only for a generalized VHD`);
     }
 }
 

@@ -27,7 +27,7 @@ const egress = (patch: (v: any) => object): Maker => (m, name, v) =>
 const firewall = (patch: (v: any) => object): Maker => (m, name, v) =>
     new m.KmsFirewallRules(name, { resourceGroupName: "rg", firewallPolicyName: `fwp-${name}`, sourceAddresses: ["10.20.0.0/16"], ...patch(v) });
 const network = (patch: (v: any) => object): Maker => (m, name, v) => new m.KmsNetwork(name, { resourceGroupName: "rg", ...patch(v) });
-const activation = (patch: (v: any) => object): Maker => (m, name, v) => new m.KmsActivation(name, { resourceGroupName: "rg", vmName: "vm-01", ...patch(v) });
+const activation = (patch: (v: any) => object): Maker => (m, name, v) => new m.KmsActivation(name, { resourceGroupName: "rg", vmName: `vm-${name}`, ...patch(v) });
 const vm = (patch: (v: any) => object): Maker => (m, name, v) => new m.KmsWindowsVm(name, { resourceGroupName: "rg", subnetId: SUBNET, ...CREDENTIALS, ...patch(v) });
 const vhdVm = (patch: (v: any) => object): Maker => (m, name, v) =>
     new m.KmsWindowsVm(name, { resourceGroupName: "rg", subnetId: SUBNET, vhd: { sourceUri: VHD, storageAccountId: STORAGE, ...patch(v) } });
@@ -83,26 +83,34 @@ export const hostileCases: HostileCase[] = [
     ...each(
         "KmsActivation",
         "productKey",
-        ["abcde-fghjk-mnpqr-stvwx-yz234", "ABCDE-FGHJK-MNPQR-STVWX-YZ23$", "ＡＢＣＤＥ-FGHJK-MNPQR-STVWX-YZ234", `${KEY}'; calc`, `${KEY}\n`],
+        // The last two have the form of a key: a MAK or retail key (not a KMS client key), and a KMS client key of
+        // another edition than imageSku names.
+        ["abcde-fghjk-mnpqr-stvwx-yz234", "ABCDE-FGHJK-MNPQR-STVWX-YZ23$", "ＡＢＣＤＥ-FGHJK-MNPQR-STVWX-YZ234", `${KEY}'; calc`, `${KEY}\n`, KEY],
         true,
         activation((v) => ({ productKey: v })),
         true,
     ),
+    ...each("KmsActivation", "productKey", ["WMDGN-G9PQG-XVVXX-R3X43-63DFG"], true, activation((v) => ({ productKey: v, imageSku: "2022-datacenter" })), true),
     ...each("KmsActivation", "rerunToken", ["$(calc)", "a b", "x".repeat(65), "tok`en", ""], true, activation((v) => ({ rerunToken: v }))),
     ...each("KmsActivation", "mechanism", ["Ssh"], false, activation((v) => ({ mechanism: v }))),
+    ...each("KmsActivation", "vmScaleSetName", ["vmss;calc", "vmss web", ""], true, (m, name, v) => new m.KmsActivation(name, { resourceGroupName: "rg", vmScaleSetName: v })),
     // KmsWindowsVm
     ...each("KmsWindowsVm", "adminUsername", ["admin", "kms;admin", "a".repeat(21), "kmsadmin."], true, vm((v) => ({ adminUsername: v }))),
     ...each("KmsWindowsVm", "adminPassword", ["short1!A", "nocomplexitypassword", `${"x".repeat(124)}A1`], true, vm((v) => ({ adminPassword: v })), true),
     ...each("KmsWindowsVm", "computerName", ["name-that-is-too-long", "12345", "bad name", "x;calc"], true, vm((v) => ({ computerName: v }))),
     ...each("KmsWindowsVm", "vmSize", ["Standard_D2s_v5;calc", "D2s_v5"], true, vm((v) => ({ vmSize: v }))),
-    ...each("KmsWindowsVm", "osDiskType", ["Ultra"], true, vm((v) => ({ osDiskType: v }))),
+    ...each("KmsWindowsVm", "osDiskType", ["Ultra", "PremiumV2_LRS"], true, vm((v) => ({ osDiskType: v }))),
     ...each("KmsWindowsVm", "customImageId", ["not-an-id", `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/images/x;calc`], true, vm((v) => ({ customImageId: v }))),
     ...each("KmsWindowsVm", "subnetId", ["subnet;calc", STORAGE], true, vm((v) => ({ subnetId: v }))),
     ...each("KmsWindowsVm", "rerunToken", ["$(calc)"], true, vm((v) => ({ rerunToken: v }))),
-    ...each("KmsWindowsVm", "productKey", [`${KEY};calc`], true, vm((v) => ({ productKey: v })), true),
+    // The default image is Windows Server 2022 Datacenter: Azure Edition; the second key is 2022 Datacenter's.
+    ...each("KmsWindowsVm", "productKey", [`${KEY};calc`, KEY, "WX4NM-KYWYW-QJJR4-XV3QB-6VM33"], true, vm((v) => ({ productKey: v })), true),
     ...each("KmsWindowsVm", "vhd.sourceUri", ["http://vhds.blob.core.windows.net/v/x.vhd", "https://evil.example.com/x.vhd", `${VHD}?sig=x`], true, vhdVm((v) => ({ sourceUri: v }))),
     ...each("KmsWindowsVm", "vhd.storageAccountId", ["x", `${STORAGE}'`], true, vhdVm((v) => ({ storageAccountId: v }))),
     ...each("KmsWindowsVm", "vhd.hyperVGeneration", ["V3"], true, vhdVm((v) => ({ hyperVGeneration: v }))),
+    ...each("KmsWindowsVm", "vhd.generalized", [true], true, vhdVm((v) => ({ generalized: v }))),
+    ...each("KmsWindowsVm", "licenseType", ["Windows_Enterprise", "windows_server"], true, vm((v) => ({ licenseType: v }))),
+    ...each("KmsWindowsVm", "zone", ["0", "4", "1;calc", ""], true, vm((v) => ({ zone: v }))),
 ];
 
 /** The error must name this component instance (or its activation child, for a value checked there) and the field. */

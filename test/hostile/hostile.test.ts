@@ -69,6 +69,12 @@ describe("hostile input inside Outputs: refused when the value resolves, with th
         );
     });
 
+    test("a second activation of one VM, found when the names resolve (Azure names compare case-insensitively)", () => {
+        expect(errors["h-dup-vm"]?.join("\n")).toMatch(
+            /^KmsActivation "h-dup-vm": vmName: VM "Shared-01" in resource group "RG" is already activated by KmsWindowsVm "first-vm" \(Azure allows one CustomScriptExtension per VM/,
+        );
+    });
+
     test("nothing failed without naming its component", () => {
         expect(errors.unattributed).toBeUndefined();
     });
@@ -179,7 +185,8 @@ describe("brownfield safety", () => {
 describe("secrets and stability", () => {
     const SUBNET = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/vms`;
     const PASSWORD = "Correct-Horse-7-Battery";
-    const KEY = "ABCDE-FGHJK-MNPQR-STVWX-YZ234";
+    // The KMS client key of the default image (Windows Server 2022 Datacenter: Azure Edition): any other is refused.
+    const KEY = "NTBV8-9K7Q8-V27C6-M2BTV-KHMXV";
 
     test("password and keys never in plain inputs or outputs, for every component and mechanism", async () => {
         new t.m.KmsEgressRules("e", { resourceGroupName: "rg", routeTableName: "rt", networkSecurityGroupName: "nsg" });
