@@ -2,7 +2,19 @@
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Harness, mockPulumi } from "./mock-engine";
+import { forgetReads } from "../src/network/azureReads";
+import { forgetEgressClaims } from "../src/network/ownership";
+import { forgetProgramEgress } from "../src/network/programEgress";
+import { forgetSubnetChecks } from "../src/network/subnetOutbound";
+import { Harness, InvokeMock, mockPulumi } from "./mock-engine";
+
+// Each run is its own program: nothing read, claimed or planned by an earlier run in this process carries over.
+function forgetProgramState(): void {
+    forgetReads();
+    forgetEgressClaims();
+    forgetProgramEgress();
+    forgetSubnetChecks();
+}
 
 export const EXAMPLES_DIR = path.join(__dirname, "..", "examples");
 
@@ -43,14 +55,18 @@ export interface ExampleRun {
     harness: Harness;
     /** Existing subnets the program pointed at, which an offline run cannot read. */
     unreadSubnets: string[];
+    /** Existing route tables and NSGs (`<resource group>/<name>`) the program read, answered offline as empty. */
+    unreadNetworkObjects: string[];
 }
 
 /**
- * Runs an example program under Pulumi's mock engine, with the config of its offline-config file. `network.getSubnet`
- * is answered from the subnets the program itself declares; an existing subnet cannot be read offline and is
- * answered as an older subnet with default outbound access (and listed in `unreadSubnets`).
+ * Runs an example program under Pulumi's mock engine, with the config of its offline-config file. Reads of the
+ * subnets, route tables and NSGs the program declares are answered from their registrations (mock-engine.ts); `azure`
+ * answers reads of existing objects (a test's picture of the brownfield); what neither answers cannot be read
+ * offline: a subnet is answered as an older subnet with default outbound access (listed in `unreadSubnets`), a route
+ * table or NSG as empty (listed in `unreadNetworkObjects`).
  */
-export async function runExample(target: string, load: (file: string) => unknown = require): Promise<ExampleRun> {
+export async function runExample(target: string, load: (file: string) => unknown = require, azure: InvokeMock = () => undefined): Promise<ExampleRun> {
     const [example, variant] = target.split(":");
     if (!listTargets().includes(target)) {
         throw new Error(`unknown example "${target}"; known: ${listTargets().join(", ")}`);
@@ -60,22 +76,32 @@ export async function runExample(target: string, load: (file: string) => unknown
     const offline = JSON.parse(readFileSync(configFile, "utf8")) as { config: Record<string, unknown> };
     const harness = await mockPulumi(project, "offline");
     const unreadSubnets: string[] = [];
+    const unreadNetworkObjects: string[] = [];
     harness.defaultInvoke = (token, inputs) => {
-        if (token !== "azure-native:network:getSubnet") {
-            return undefined;
+        const answer = azure(token, inputs);
+        if (answer !== undefined) {
+            return answer;
         }
-        const declared = harness.ofType("azure-native:network:Subnet").find((s) => s.name === inputs.subnetName);
-        if (declared) {
-            return { name: declared.name, defaultOutboundAccess: declared.inputs.defaultOutboundAccess, natGateway: declared.inputs.natGateway };
+        switch (token) {
+            case "azure-native:network:getSubnet":
+                unreadSubnets.push(`${String(inputs.virtualNetworkName)}/${String(inputs.subnetName)}`);
+                return { name: inputs.subnetName };
+            case "azure-native:network:getRouteTable":
+                unreadNetworkObjects.push(`${String(inputs.resourceGroupName)}/${String(inputs.routeTableName)}`);
+                return { name: inputs.routeTableName, routes: [] };
+            case "azure-native:network:getNetworkSecurityGroup":
+                unreadNetworkObjects.push(`${String(inputs.resourceGroupName)}/${String(inputs.networkSecurityGroupName)}`);
+                return { name: inputs.networkSecurityGroupName, securityRules: [] };
+            default:
+                return undefined;
         }
-        unreadSubnets.push(`${String(inputs.virtualNetworkName)}/${String(inputs.subnetName)}`);
-        return { name: inputs.subnetName };
     };
     harness.reset();
+    forgetProgramState();
     for (const [key, value] of Object.entries(offline.config)) {
         pulumi.runtime.setConfig(key.includes(":") ? key : `${project}:${key}`, typeof value === "string" ? value : JSON.stringify(value));
     }
     load(path.join(EXAMPLES_DIR, example, "index.ts"));
     await harness.settle();
-    return { example, variant, project, harness, unreadSubnets };
+    return { example, variant, project, harness, unreadSubnets, unreadNetworkObjects };
 }

@@ -1,7 +1,7 @@
 import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
-import { checkSubnetOutbound, privateSubnetCheckMode } from "../network/subnetOutbound";
+import { afterSubnetCheck, checkDestination, checkSubnetOutbound, privateSubnetCheckMode } from "../network/subnetOutbound";
 import { PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
 import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
@@ -121,6 +121,10 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
               }
             : undefined;
         const common = { resourceGroupName, location, tags: args.tags };
+        // The brownfield subnet check (src/network/subnetOutbound.ts): it reads once the path the activation waits for
+        // exists; a warning holds back only the activation, a failure in strict mode also the VM.
+        const subnetCheckMode = privateSubnetCheckMode(args);
+        const subnetCheck = checkSubnetOutbound(subnetId, subnetCheckMode, this, checkDestination(args), args.activationWaitsFor);
 
         const nic = new network.NetworkInterface(
             `${name}-nic`,
@@ -154,7 +158,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 diagnosticsProfile: { bootDiagnostics: { enabled: true } },
             },
             // In strict mode a VM that could not activate is not created; the check is a read, not a resource.
-            { parent: this, dependsOn: checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this) },
+            { parent: this, dependsOn: subnetCheckMode === PrivateSubnetCheck.Error ? subnetCheck : undefined },
         );
 
         const activation = new KmsActivation(
@@ -174,7 +178,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 failOnActivationError: args.failOnActivationError,
                 mechanism: args.mechanism,
                 rerunToken: args.rerunToken,
-                activationWaitsFor: args.activationWaitsFor,
+                activationWaitsFor: afterSubnetCheck(args.activationWaitsFor, subnetCheck, subnetCheckMode),
             },
             // vmName: vm.name already makes the activation wait for the VM.
             { parent: this },
