@@ -212,23 +212,10 @@ export class KmsEgressRules extends pulumi.ComponentResource {
         if (typeof args.resourceGroupName === "string" && typeof args.routeTableName === "string") {
             const rg = args.resourceGroupName;
             const table = args.routeTableName;
-            const read = readRouteTable(rg, table, this, "routeTableName") as Promise<Record<string, unknown>>;
-            return pulumi.output(read).apply(async (read) => {
-                const review = reviewRoutes(label, routeTableFromArm(read, table), wanted, true);
-                if (review.errors.length > 0) {
-                    throw new validate.KmsInputError(review.errors.join(" "));
-                }
-                for (const warning of review.warnings) {
-                    await pulumi.log.warn(warning, this);
-                }
-                return declare(review.add);
-            });
+            return pulumi.output(routesToAdd(label, rg, table, wanted, this, true)).apply(declare);
         }
         const conflicts = pulumi.all([resourceGroupName, routeTableName]).apply(async ([rg, table]) => {
-            const review = reviewRoutes(label, routeTableFromArm(await readRouteTable(rg, table, this, "routeTableName"), table), wanted, false);
-            if (review.errors.length > 0) {
-                throw new validate.KmsInputError(review.errors.join(" "));
-            }
+            await routesToAdd(label, rg, table, wanted, this, false);
             return [] as pulumi.Resource[];
         });
         return pulumi.output(declare(wanted, conflicts));
@@ -248,8 +235,28 @@ export function securityRuleName(port: number): string {
     return `allow-kms-tcp-${port}-out`;
 }
 
-// Reads the NSG once its names and the priority are known, and refuses a priority another outbound rule holds.
-function checkPriority(
+/**
+ * Reads the route table (once per program) and returns the KMS routes still to add: a route someone else made for a
+ * KMS prefix with next hop Internet is named in a warning and stands in for ours (when `canLeaveAlone`); any other
+ * route for a KMS prefix is refused, naming it and the fix.
+ */
+export async function routesToAdd(label: string, resourceGroupName: string, routeTableName: string, wanted: UserRouteFact[], owner: pulumi.Resource, canLeaveAlone: boolean): Promise<UserRouteFact[]> {
+    const read = await readRouteTable(resourceGroupName, routeTableName, owner, "routeTableName");
+    const review = reviewRoutes(label, routeTableFromArm(read, routeTableName), wanted, canLeaveAlone);
+    if (review.errors.length > 0) {
+        throw new validate.KmsInputError(review.errors.join(" "));
+    }
+    for (const warning of review.warnings) {
+        await pulumi.log.warn(warning, owner);
+    }
+    return review.add;
+}
+
+/**
+ * Reads the NSG (once per program) once its names and the priority are known, and refuses a priority another
+ * outbound rule holds, naming it and the nearest free priority. An empty resource list for `dependsOn`.
+ */
+export function checkPriority(
     label: string,
     resourceGroupName: pulumi.Input<string>,
     nsgName: pulumi.Input<string>,
