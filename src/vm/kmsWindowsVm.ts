@@ -57,7 +57,7 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
     adminPassword?: pulumi.Input<string>;
     /** Tags for every resource the VM creates. */
     tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
-    /** Warn (default), fail, or skip when `subnetId` is a private subnet without a NAT gateway (the VM could not activate). */
+    /** Warn (default), fail, or skip when the reachability engine finds the path from `subnetId` to KMS blocked (the VM could not activate). */
     privateSubnetCheck?: PrivateSubnetCheck;
 }
 
