@@ -35,11 +35,16 @@ function armId(type, name, inputs) {
     }
 }
 
-// The package reads the subnet (network.getSubnet) to warn about private subnets with no way out: this one has a NAT gateway.
+// The package reads the subnet (network.getSubnet) to judge its path to KMS: this one has a NAT gateway. KmsEgressRules
+// reads the route table and NSG it adds to (once each): the network's own, new and empty.
 const answerInvoke = (token, inputs) =>
     token === "azure-native:network:getSubnet"
         ? { name: inputs.subnetName, defaultOutboundAccess: false, natGateway: { id: `${SUB}/Microsoft.Network/natGateways/nat` } }
-        : undefined;
+        : token === "azure-native:network:getRouteTable"
+          ? { name: inputs.routeTableName, routes: [] }
+          : token === "azure-native:network:getNetworkSecurityGroup"
+            ? { name: inputs.networkSecurityGroupName, securityRules: [] }
+            : undefined;
 
 // The same mocks for both sides, as cheap as the mock engine allows, so the difference is the programs'.
 async function benchMocks() {

@@ -148,6 +148,16 @@ describe("the subnet check asks the reachability engine", () => {
         await t.h.settle();
     });
 
+    test("a route table or NSG that cannot be read is named, with the component and the field", async () => {
+        const { readRouteTable, readNetworkSecurityGroup } = await import("../src/network/azureReads");
+        const owner = new pulumi.ComponentResource("test:index:Owner", "owner-missing");
+        await expect(readRouteTable(RG, "rt-gone", owner, 'KmsEgressRules "spoke": routeTableName')).rejects.toThrow(
+            /^KmsEgressRules "spoke": routeTableName: route table "rt-gone" in resource group "rg-spoke" could not be read \(.+\); check that it exists and that the program's identity may read it$/,
+        );
+        await expect(readNetworkSecurityGroup(RG, "nsg-gone", owner)).rejects.toThrow(/^NSG "nsg-gone" in resource group "rg-spoke" could not be read/);
+        await t.h.settle();
+    });
+
     test("a subnet not known yet (preview of a new one) is not read", async () => {
         // What the SDK gives in preview for the ID of a subnet still to be created: an Output whose value is not known.
         const OutputImpl = (pulumi.Output as unknown as { new (...a: unknown[]): pulumi.Output<string> });

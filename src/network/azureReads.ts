@@ -8,11 +8,6 @@ import { KmsInputError } from "../validate";
 // invokes read in the provider's subscription, so the subscription is not part of the key).
 const reads = new Map<string, Promise<unknown>>();
 
-/** How many reads of each kind the cache started: for tests and the plan. */
-export function readCount(): number {
-    return reads.size;
-}
-
 /** Forgets every read: for tests that run many programs in one process. */
 export function forgetReads(): void {
     reads.clear();

@@ -241,7 +241,7 @@ export function securityRuleName(port: number): string {
  * route for a KMS prefix is refused, naming it and the fix.
  */
 export async function routesToAdd(label: string, resourceGroupName: string, routeTableName: string, wanted: UserRouteFact[], owner: pulumi.Resource, canLeaveAlone: boolean): Promise<UserRouteFact[]> {
-    const read = await readRouteTable(resourceGroupName, routeTableName, owner, "routeTableName");
+    const read = await readRouteTable(resourceGroupName, routeTableName, owner, `${label}: routeTableName`);
     const review = reviewRoutes(label, routeTableFromArm(read, routeTableName), wanted, canLeaveAlone);
     if (review.errors.length > 0) {
         throw new validate.KmsInputError(review.errors.join(" "));
@@ -265,7 +265,7 @@ export function checkPriority(
     owner: pulumi.Resource,
 ): pulumi.Output<pulumi.Resource[]> {
     return pulumi.all([resourceGroupName, nsgName, priority]).apply(async ([rg, nsg, p]) => {
-        const read = await readNetworkSecurityGroup(rg, nsg, owner, "networkSecurityGroupName");
+        const read = await readNetworkSecurityGroup(rg, nsg, owner, `${label}: networkSecurityGroupName`);
         const conflict = priorityConflict(label, nsgFromArm(read, nsg), ruleName, p);
         if (conflict) {
             throw new validate.KmsInputError(conflict);
