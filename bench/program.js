@@ -47,11 +47,18 @@ const RESULT_LINE =
     '"after":{"status":1,"channel":"Volume:GVLK","partialKey":"KHMXV","kms":"azkms.core.windows.net:1688"},"codes":[],' +
     '"events":["12288:0x00000000","12289:0x00000000"],"diagnosis":[],"status":"activated","seconds":14}';
 
-// The package reads the subnet (network.getSubnet) to warn about private subnets with no way out: this one has a NAT
-// gateway. With --reads both sides read each extension's instance view, as Azure returns it.
+// The package reads the subnet (network.getSubnet) to judge its path to KMS: this one has a NAT gateway. KmsEgressRules
+// reads the route table and NSG it adds to (once each): the network's own, new and empty. With --reads both sides read
+// each extension's instance view, as Azure returns it.
 const answerInvoke = (token, inputs) => {
     if (token === "azure-native:network:getSubnet") {
         return { name: inputs.subnetName, defaultOutboundAccess: false, natGateway: { id: `${SUB}/Microsoft.Network/natGateways/nat` } };
+    }
+    if (token === "azure-native:network:getRouteTable") {
+        return { name: inputs.routeTableName, routes: [] };
+    }
+    if (token === "azure-native:network:getNetworkSecurityGroup") {
+        return { name: inputs.networkSecurityGroupName, securityRules: [] };
     }
     if (token === "azure-native:compute:getVirtualMachineExtension") {
         return {

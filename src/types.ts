@@ -42,13 +42,13 @@ export interface CustomKmsServer {
     addressPrefixes: string[];
 }
 
-/** What to do when a VM's subnet is private (`defaultOutboundAccess: false`) and has no NAT gateway. */
+/** What to do when the subnet check finds a VM's path to KMS blocked (a route, an NSG rule, a firewall, or a private subnet with no way out). */
 export enum PrivateSubnetCheck {
     /** Log a warning once per subnet (default): preview and update go on. */
     Warn = "Warn",
     /** Fail the deployment: for teams that want it strict. */
     Error = "Error",
-    /** Do not read the subnet. */
+    /** Do not read the subnet, its route table or its NSG. */
     Off = "Off",
 }
 

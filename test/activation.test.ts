@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { guestArguments, mockedPackage, plainStrings, secretValue, valueOf } from "./harness";
+import { emptyRouteTablesAndNsgs, guestArguments, mockedPackage, plainStrings, secretValue, valueOf } from "./harness";
 
-const t = mockedPackage();
+const t = mockedPackage(emptyRouteTablesAndNsgs);
 
 const CSE = "azure-native:compute:VirtualMachineExtension";
 const RUN = "azure-native:compute:VirtualMachineRunCommandByVirtualMachine";

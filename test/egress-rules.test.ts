@@ -1,6 +1,6 @@
-import { mockedPackage, valueOf } from "./harness";
+import { emptyRouteTablesAndNsgs, mockedPackage, valueOf } from "./harness";
 
-const t = mockedPackage();
+const t = mockedPackage(emptyRouteTablesAndNsgs);
 
 const ROUTE = "azure-native:network:Route";
 const RULE = "azure-native:network:SecurityRule";

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { mockedPackage, valueOf } from "./harness";
+import { emptyRouteTablesAndNsgs, mockedPackage, valueOf } from "./harness";
 
-const t = mockedPackage();
+const t = mockedPackage(emptyRouteTablesAndNsgs);
 
 const GROUP = "azure-native:network:FirewallPolicyRuleCollectionGroup";
 const COMPONENT = "azure-kms-activation:index:KmsFirewallRules";

@@ -18,6 +18,19 @@ export const subnetWithNatGateway: InvokeMock = (token, inputs) =>
           }
         : undefined;
 
+/** Existing route tables and NSGs with nothing in them, as `getRouteTable` / `getNetworkSecurityGroup` return them. */
+export const emptyRouteTablesAndNsgs: InvokeMock = (token, inputs) =>
+    token === "azure-native:network:getRouteTable"
+        ? { name: inputs.routeTableName, routes: [] }
+        : token === "azure-native:network:getNetworkSecurityGroup"
+          ? { name: inputs.networkSecurityGroupName, securityRules: [] }
+          : undefined;
+
+/** The first answer of several invoke mocks. */
+export function anyOf(...mocks: InvokeMock[]): InvokeMock {
+    return (token, inputs) => mocks.reduce<Record<string, unknown> | undefined>((found, mock) => found ?? mock(token, inputs), undefined);
+}
+
 /** Sets up mocks before the file's tests and clears the record before each test. `invoke` answers invokes. */
 export function mockedPackage(invoke?: InvokeMock): MockedPackage {
     const ctx = {} as MockedPackage;
@@ -39,6 +52,10 @@ export function mockedPackage(invoke?: InvokeMock): MockedPackage {
         ctx.h.reset();
         // Each test is its own program: a route table one test claimed is free in the next.
         (await import("../src/network/ownership")).forgetEgressClaims();
+        // …and reads nothing another test read: every subnet, route table and NSG is read afresh.
+        (await import("../src/network/azureReads")).forgetReads();
+        (await import("../src/network/programEgress")).forgetProgramEgress();
+        (await import("../src/network/subnetOutbound")).forgetSubnetChecks();
     });
     return ctx;
 }

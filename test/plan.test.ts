@@ -50,12 +50,14 @@ describe("offline plan (quickstart)", () => {
         expect(mermaid).toContain("    r_kms_net --> r_kms_net_nat");
         expect(mermaid).toContain('    r_kms_net_nat["NatGateway<br/>kms-net-nat"]');
         expect(mermaid).toContain("    class r_kms_net component");
-        // As in the README's diagram: the guest activation waits for the KMS routes and the NSG rule.
+        // As in the README's diagram: the guest activation waits for the KMS routes and the NSG rule, and for the subnet
+        // the subnet check reads before it judges the path.
         expect(mermaid.split("\n").filter((l) => l.includes("activation waits for"))).toEqual([
             "    r_kms_net_kms_route_20_118_99_224 -. activation waits for .-> r_kms_vm_01_activation_extension",
             "    r_kms_net_kms_route_40_83_235_53 -. activation waits for .-> r_kms_vm_01_activation_extension",
             "    r_kms_net_kms_route_23_102_135_246 -. activation waits for .-> r_kms_vm_01_activation_extension",
             "    r_kms_net_kms_rule -. activation waits for .-> r_kms_vm_01_activation_extension",
+            "    r_kms_net_subnet -. activation waits for .-> r_kms_vm_01_activation_extension",
         ]);
     });
 

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { InvokeMock, mockedPackage, SUBSCRIPTION } from "./harness";
+import { anyOf, emptyRouteTablesAndNsgs, InvokeMock, mockedPackage, SUBSCRIPTION } from "./harness";
 
 const subnetId = (vnet: string, subnet: string) =>
     `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-spoke/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${subnet}`;
@@ -15,7 +15,7 @@ const subnets: InvokeMock = (token, inputs) => {
         : { name, defaultOutboundAccess: false };
 };
 
-const t = mockedPackage(subnets);
+const t = mockedPackage(anyOf(subnets, emptyRouteTablesAndNsgs));
 // These VMs' activation results are not read back: the invokes and warnings counted here are the subnet check's.
 const CREDENTIALS = { adminUsername: "kmsadmin", adminPassword: "Correct-Horse-7-Battery", readActivationResult: false };
 const WARNING =
@@ -62,7 +62,8 @@ describe("private subnets without explicit outbound", () => {
         new t.m.KmsWindowsVm("vm-g", { resourceGroupName: "rg-spoke", subnetId: subnetId("spoke-vnet", "private-g"), customKmsServer, ...CREDENTIALS });
         new t.m.KmsEgressRules("spoke-g", { resourceGroupName: "rg-spoke", networkSecurityGroupName: "nsg", subnetId: subnetId("spoke-vnet", "private-g"), customKmsServer });
         await t.h.settle();
-        expect(t.h.invokes).toEqual([]);
+        // Only the NSG the rule goes into is read (its priorities), never the subnet.
+        expect(t.h.invokes.map((i) => i.token)).toEqual(["azure-native:network:getNetworkSecurityGroup"]);
         expect(warn).not.toHaveBeenCalled();
     });
 
@@ -74,16 +75,17 @@ describe("private subnets without explicit outbound", () => {
         expect(t.h.ofType("azure-native:network:Route")).toHaveLength(3);
     });
 
-    test("KmsEgressRules without subnetId reads nothing", async () => {
+    test("KmsEgressRules without subnetId reads no subnet, only the NSG it adds to", async () => {
         new t.m.KmsEgressRules("spoke-c", { resourceGroupName: "rg-spoke", networkSecurityGroupName: "nsg" });
         await t.h.settle();
-        expect(t.h.invokes).toEqual([]);
+        expect(t.h.invokes).toEqual([{ token: "azure-native:network:getNetworkSecurityGroup", inputs: { resourceGroupName: "rg-spoke", networkSecurityGroupName: "nsg" } }]);
     });
 
     test("privateSubnetCheck Error: the check fails with the message instead of warning", async () => {
         const { checkSubnetOutbound } = await import("../src/network/subnetOutbound");
         const owner = new pulumi.ComponentResource("test:index:Owner", "owner");
-        const check = checkSubnetOutbound(subnetId("spoke-vnet", "private-e"), t.m.PrivateSubnetCheck.Error, owner);
+        const { checkDestination } = await import("../src/network/subnetOutbound");
+        const check = checkSubnetOutbound(subnetId("spoke-vnet", "private-e"), t.m.PrivateSubnetCheck.Error, owner, checkDestination({}));
         const internals = check as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
         internals.isKnown.catch(() => undefined);
         internals.isSecret.catch(() => undefined);

@@ -4,7 +4,7 @@
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
-import { KmsFirewallRules, KmsWindowsVm, PrivateSubnetCheck } from "azure-kms-activation";
+import { KmsFirewallRules, KmsWindowsVm } from "azure-kms-activation";
 
 const config = new pulumi.Config();
 const location = config.get("location") ?? "westeurope";
@@ -43,7 +43,14 @@ const firewall = new network.AzureFirewall("hub-firewall", {
     firewallPolicy: { id: policy.id },
     ipConfigurations: [{ name: "hub-firewall-ipconfig", subnet: { id: firewallSubnet.id }, publicIPAddress: { id: firewallIp.id } }],
 });
-const firewallPrivateIp = firewall.ipConfigurations.apply((configs) => configs?.[0]?.privateIPAddress);
+// Azure gives the firewall its private IP when it creates it; a firewall without one cannot be a next hop.
+const firewallPrivateIp = firewall.ipConfigurations.apply((configs) => {
+    const ip = configs?.[0]?.privateIPAddress;
+    if (!ip) {
+        throw new Error('hub-firewall: Azure returned no private IP for the firewall\'s first IP configuration');
+    }
+    return ip;
+});
 
 // The spoke: everything to the firewall, no /32 Internet routes for KMS, no NAT gateway, a private subnet.
 const spokeVnet = new network.VirtualNetwork("spoke-vnet", { resourceGroupName, location, addressSpace: { addressPrefixes: [spokeAddressPrefix] } });
@@ -101,6 +108,8 @@ const kms = new KmsFirewallRules(
         resourceGroupName,
         firewallPolicyName: policy.name,
         sourceAddresses: [spokeAddressPrefix],
+        // The spokes' 0.0.0.0/0 next hop: the VMs' subnet check then knows it is this firewall, with this rule.
+        firewallPrivateIpAddress: firewallPrivateIp,
     },
     { dependsOn: [firewall] },
 );
@@ -119,10 +128,9 @@ const vms = ["app-01", "app-02"].map(
             subnetId: spokeSubnet.id,
             adminUsername,
             adminPassword,
-            activationWaitsFor,
             // The subnet is private without a NAT gateway on purpose: its way out is the hub firewall's public IP through
-            // the 0.0.0.0/0 route. Today's check sees only NAT gateways and would warn wrongly, so it is off here.
-            privateSubnetCheck: PrivateSubnetCheck.Off,
+            // the 0.0.0.0/0 route. The subnet check reads the spoke once the path exists and finds the rule: it stays quiet.
+            activationWaitsFor,
         }),
 );
 

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { CliInputError } from "./errors";
-import { Harness } from "./mock-engine";
+import { Harness, InvokeMock } from "./mock-engine";
 import { ProgramRun, ProgramSpec, readProgramFolder, runProgram } from "./program";
 
 /** The examples folder: beside src/ (or dist/) in the repository and in the installed package. */
@@ -83,8 +83,8 @@ export interface ExampleRun extends ProgramRun {
 }
 
 /** Runs an example program under Pulumi's mock engine, with the config of its offline-config file. */
-export async function runExample(target: string, load: (file: string) => unknown = require): Promise<ExampleRun> {
-    const run = await runProgram(exampleSpec(target), load);
+export async function runExample(target: string, load: (file: string) => unknown = require, azure?: InvokeMock): Promise<ExampleRun> {
+    const run = await runProgram(exampleSpec(target), load, azure);
     const [example, variant] = target.split(":");
     return { ...run, example, variant, project: run.spec.project };
 }

@@ -99,10 +99,11 @@ export function registerTypeScript(main: string, dir: string, label: string): Ty
 const OWN_ENTRIES: Record<string, string> = {
     [PACKAGE_NAME]: path.join(__dirname, "..", "index"),
     [`${PACKAGE_NAME}/policy`]: path.join(__dirname, "..", "policy", "index"),
+    [`${PACKAGE_NAME}/reachability`]: path.join(__dirname, "..", "reachability", "index"),
 };
 
 /**
- * Resolves `azure-kms-activation` (and `/policy`) in the program to the copy the command belongs to when Node would
+ * Resolves `azure-kms-activation` (and `/policy`, `/reachability`) in the program to the copy the command belongs to when Node would
  * resolve them into this same package anyway (the examples' self-reference, or the consumer's installed copy), so
  * the plan and the components share one module instance. An import that resolves to another copy is left alone.
  */

@@ -1,5 +1,6 @@
-// Pulumi's mock engine, recording: every registration (type, name, parent, inputs, dependencies) and every
-// component's registered outputs; invokes nobody answered throw. Used by the tests and the offline plan.
+// Pulumi's mock engine, recording: every registration (type, name, parent, inputs, dependencies, the options that
+// decide replacement and deletion) and every component's registered outputs; reads of network objects the program
+// declared are answered from their registrations; other invokes nobody answered throw. Used by the tests and the offline plan.
 import * as pulumi from "@pulumi/pulumi";
 
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -19,6 +20,17 @@ export interface Registration {
     id: string;
     /** The state the mock engine returned: the inputs, the Azure name and what it computes (a firewall's private IP). */
     outputs: Record<string, unknown>;
+    /** The resource options that decide replacement and deletion, as the engine received them. */
+    options: RegistrationOptions;
+}
+
+/** The options of a registration that decide what `pulumi up` and `pulumi destroy` do to it. */
+export interface RegistrationOptions {
+    deleteBeforeReplace: boolean;
+    retainOnDelete: boolean;
+    protect: boolean;
+    replaceOnChanges: string[];
+    ignoreChanges: string[];
 }
 
 export type InvokeMock = (token: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
@@ -114,6 +126,45 @@ function firewallPrivateIp(harness: Harness, subnetId: unknown): string | undefi
 }
 
 
+const same = (a: unknown, b: unknown) => typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
+
+/**
+ * Reads of network objects the program itself declared, answered as Azure would once they exist: the object's
+ * inputs plus the standalone routes or rules registered for it so far (Azure has created those too by then).
+ * Objects the program did not declare are left to the test's invoke mock.
+ */
+export function programAnswer(harness: Harness, token: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+    const rg = inputs.resourceGroupName;
+    switch (token) {
+        case "azure-native:network:getSubnet": {
+            const subnet = harness
+                .ofType("azure-native:network:Subnet")
+                .find((s) => same(s.inputs.resourceGroupName, rg) && same(s.inputs.virtualNetworkName, inputs.virtualNetworkName) && same(s.inputs.subnetName ?? s.name, inputs.subnetName));
+            return subnet && { ...subnet.inputs, name: subnet.inputs.subnetName ?? subnet.name };
+        }
+        case "azure-native:network:getRouteTable": {
+            const table = harness.ofType("azure-native:network:RouteTable").find((t) => same(t.inputs.resourceGroupName, rg) && same(t.name, inputs.routeTableName));
+            if (!table) return undefined;
+            const standalone = harness
+                .ofType("azure-native:network:Route")
+                .filter((r) => same(r.inputs.resourceGroupName, rg) && same(r.inputs.routeTableName, inputs.routeTableName))
+                .map((r) => ({ ...r.inputs, name: r.inputs.routeName ?? r.name }));
+            return { ...table.inputs, name: table.name, routes: [...((table.inputs.routes as object[] | undefined) ?? []), ...standalone] };
+        }
+        case "azure-native:network:getNetworkSecurityGroup": {
+            const nsg = harness.ofType("azure-native:network:NetworkSecurityGroup").find((n) => same(n.inputs.resourceGroupName, rg) && same(n.name, inputs.networkSecurityGroupName));
+            if (!nsg) return undefined;
+            const standalone = harness
+                .ofType("azure-native:network:SecurityRule")
+                .filter((r) => same(r.inputs.resourceGroupName, rg) && same(r.inputs.networkSecurityGroupName, inputs.networkSecurityGroupName))
+                .map((r) => ({ ...r.inputs, name: r.inputs.securityRuleName ?? r.name }));
+            return { ...nsg.inputs, name: nsg.name, securityRules: [...((nsg.inputs.securityRules as object[] | undefined) ?? []), ...standalone] };
+        }
+        default:
+            return undefined;
+    }
+}
+
 /** `preview`: run as `pulumi preview` does (`pulumi.runtime.isDryRun()` is true; nothing that needs a deployed resource is read). */
 export async function mockPulumi(project = "project", stack = "stack", preview = false): Promise<Harness> {
     const harness = new Harness();
@@ -140,7 +191,7 @@ export async function mockPulumi(project = "project", stack = "stack", preview =
             },
             call(args: pulumi.runtime.MockCallArgs) {
                 harness.invokes.push({ token: args.token, inputs: args.inputs });
-                const result = harness.invokeMock(args.token, args.inputs);
+                const result = programAnswer(harness, args.token, args.inputs) ?? harness.invokeMock(args.token, args.inputs);
                 if (result === undefined) {
                     throw new Error(`unmocked invoke ${args.token}`);
                 }
@@ -166,6 +217,13 @@ export async function mockPulumi(project = "project", stack = "stack", preview =
                     inputs: req.getObject()?.toJavaScript() ?? {},
                     dependencies: req.getDependenciesList(),
                     aliases: req.getAliasesList().length,
+                    options: {
+                        deleteBeforeReplace: req.getDeletebeforereplace(),
+                        retainOnDelete: req.getRetainondelete(),
+                        protect: req.getProtect(),
+                        replaceOnChanges: req.getReplaceonchangesList(),
+                        ignoreChanges: req.getIgnorechangesList(),
+                    },
                     id: response.getId() ?? "",
                     outputs: response.getObject()?.toJavaScript() ?? {},
                 });

@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { CliInputError } from "./errors";
-import { Harness, mockPulumi, SUBSCRIPTION } from "./mock-engine";
+import { Harness, InvokeMock, mockPulumi, SUBSCRIPTION } from "./mock-engine";
 
 /** How the plan shows a secret config value. */
 export const SECRET_PLACEHOLDER = "[secret]";
@@ -191,6 +191,8 @@ export interface ProgramRun {
     harness: Harness;
     /** Existing subnets the program pointed at, which an offline run cannot read. */
     unreadSubnets: string[];
+    /** Existing route tables and NSGs (`<resource group>/<name>`) the program read, answered offline as empty. */
+    unreadNetworkObjects: string[];
     /** Invokes answered with an assumption (everything except a subnet the program itself declares). */
     offlineAnswers: OfflineAnswer[];
 }
@@ -203,30 +205,46 @@ const CLIENT_CONFIG = {
 };
 
 /**
- * How an offline run answers invokes (no Azure to ask):
- * - `network.getSubnet` for a subnet the program declares: from that subnet's own inputs;
+ * How an offline run answers invokes (no Azure to ask). Reads of the subnets, route tables and NSGs the program
+ * declares are answered by the mock engine from their registrations; `azure` (a test's picture of the brownfield)
+ * answers first for everything else; then:
  * - `network.getSubnet` for an existing subnet: an older subnet with default outbound access (listed as unread);
+ * - `network.getRouteTable` / `getNetworkSecurityGroup` for an existing one: empty (listed as unread);
  * - `authorization.getClientConfig`: the all-zero subscription, tenant and client;
  * - any other invoke: its own arguments echoed back, with an `id` built from them.
  */
-function offlineInvokes(harness: Harness, unreadSubnets: string[], answers: OfflineAnswer[]) {
+function offlineInvokes(unread: { subnets: string[]; networkObjects: string[] }, answers: OfflineAnswer[], azure: InvokeMock) {
     return (token: string, inputs: Record<string, unknown>): Record<string, unknown> => {
-        if (token === "azure-native:network:getSubnet") {
-            const declared = harness.ofType("azure-native:network:Subnet").find((s) => s.name === inputs.subnetName);
-            if (declared) {
-                return { name: declared.name, defaultOutboundAccess: declared.inputs.defaultOutboundAccess, natGateway: declared.inputs.natGateway };
-            }
-            unreadSubnets.push(`${String(inputs.virtualNetworkName)}/${String(inputs.subnetName)}`);
-            return { name: inputs.subnetName };
+        const answer = azure(token, inputs);
+        if (answer !== undefined) {
+            return answer;
         }
-        if (token === "azure-native:authorization:getClientConfig") {
-            answers.push({ token, assumption: "the all-zero subscription, tenant and client IDs" });
-            return { ...CLIENT_CONFIG };
+        switch (token) {
+            case "azure-native:network:getSubnet":
+                unread.subnets.push(`${String(inputs.virtualNetworkName)}/${String(inputs.subnetName)}`);
+                return { name: inputs.subnetName };
+            case "azure-native:network:getRouteTable":
+                unread.networkObjects.push(`${String(inputs.resourceGroupName)}/${String(inputs.routeTableName)}`);
+                return { name: inputs.routeTableName, routes: [] };
+            case "azure-native:network:getNetworkSecurityGroup":
+                unread.networkObjects.push(`${String(inputs.resourceGroupName)}/${String(inputs.networkSecurityGroupName)}`);
+                return { name: inputs.networkSecurityGroupName, securityRules: [] };
+            case "azure-native:authorization:getClientConfig":
+                answers.push({ token, assumption: "the all-zero subscription, tenant and client IDs" });
+                return { ...CLIENT_CONFIG };
         }
         answers.push({ token, assumption: "its own arguments echoed back, with an id made from them" });
         const named = Object.values(inputs).filter((v): v is string => typeof v === "string");
         return { ...inputs, id: `/subscriptions/${SUBSCRIPTION}/offline/${named.join("/") || token}` };
     };
+}
+
+// Each run is its own program: nothing read, claimed or planned by an earlier run in this process carries over.
+function forgetProgramState(): void {
+    (require("../network/azureReads") as typeof import("../network/azureReads")).forgetReads();
+    (require("../network/ownership") as typeof import("../network/ownership")).forgetEgressClaims();
+    (require("../network/programEgress") as typeof import("../network/programEgress")).forgetProgramEgress();
+    (require("../network/subnetOutbound") as typeof import("../network/subnetOutbound")).forgetSubnetChecks();
 }
 
 /** Pulumi's message for a missing `config.require`, as an input error with the flag that fixes it. */
@@ -243,15 +261,14 @@ function missingConfig(err: unknown, spec: ProgramSpec): CliInputError | undefin
  * Runs a program under Pulumi's mock engine with its config. `load` runs the entry point (Node's `require`, after
  * the TypeScript loader is in place; tests pass an isolated require).
  */
-export async function runProgram(spec: ProgramSpec, load: (file: string) => unknown = require): Promise<ProgramRun> {
+export async function runProgram(spec: ProgramSpec, load: (file: string) => unknown = require, azure: InvokeMock = () => undefined): Promise<ProgramRun> {
     // A preview: what the guest reports (activationStatus) is known only after deploy, so nothing reads it offline.
     const harness = await mockPulumi(spec.project, spec.stack, true);
-    const unreadSubnets: string[] = [];
+    const unread = { subnets: [] as string[], networkObjects: [] as string[] };
     const offlineAnswers: OfflineAnswer[] = [];
-    harness.defaultInvoke = offlineInvokes(harness, unreadSubnets, offlineAnswers);
+    harness.defaultInvoke = offlineInvokes(unread, offlineAnswers, azure);
     harness.reset();
-    // A program claims route tables and NSGs for its KmsEgressRules; an earlier run in this process is not this program.
-    (require("../network/ownership") as typeof import("../network/ownership")).forgetEgressClaims();
+    forgetProgramState();
     pulumi.runtime.setAllConfig(spec.config, spec.secretKeys);
     // A component that fails once its inputs resolve (in an apply) fails a registration, not the program's import.
     const failures: unknown[] = [];
@@ -270,5 +287,5 @@ export async function runProgram(spec: ProgramSpec, load: (file: string) => unkn
     if (failures.length > 0) {
         throw missingConfig(failures[0], spec) ?? failures[0];
     }
-    return { spec, harness, unreadSubnets, offlineAnswers };
+    return { spec, harness, unreadSubnets: unread.subnets, unreadNetworkObjects: unread.networkObjects, offlineAnswers };
 }

@@ -4,8 +4,12 @@ import { kmsEndpoint, KMS_PORT } from "../kms";
 import { AzureCloud, CustomKmsServer, PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
 import { effectiveCloud } from "../kms/cloudConfig";
+import { nsgFromArm, routeTableFromArm, SecurityRuleFact, UserRouteFact } from "../reachability";
+import { readNetworkSecurityGroup, readRouteTable } from "./azureReads";
+import { priorityConflict, reviewRoutes } from "./egressConflicts";
 import { claimEgressTarget } from "./ownership";
-import { checkSubnetOutbound, privateSubnetCheckMode } from "./subnetOutbound";
+import { planRoutes, planSecurityRule } from "./programEgress";
+import { checkDestination, checkSubnetOutbound, privateSubnetCheckMode } from "./subnetOutbound";
 import { componentOptions } from "../versionAliases";
 
 /** Arguments of `KmsEgressRules`. */
@@ -26,10 +30,15 @@ export interface KmsEgressRulesArgs {
     securityRulePriority?: pulumi.Input<number>;
     /** Source of the NSG rule. Default `VirtualNetwork` (the service tag). */
     sourceAddressPrefix?: pulumi.Input<string>;
-    /** A subnet these rules serve: it is read, and a private one without a NAT gateway is reported (see `privateSubnetCheck`). */
+    /** A subnet these rules serve: it, its route table and its NSG are read, and a path to KMS the reachability engine finds blocked is reported (see `privateSubnetCheck`). */
     subnetId?: pulumi.Input<string>;
-    /** With `subnetId`: warn (default), fail, or skip when the subnet is private and has no NAT gateway. */
+    /** With `subnetId`: warn (default), fail, or skip when the reachability engine finds the subnet's path to KMS blocked. */
     privateSubnetCheck?: PrivateSubnetCheck;
+    /**
+     * Leave the routes and the rule in Azure when they leave the program or the stack is destroyed (Pulumi forgets
+     * them instead of deleting them): for a route table or NSG another stack owns and relies on. Default false.
+     */
+    retainOnDelete?: boolean;
 }
 
 /** Default NSG rule priority: the highest Azure allows, so the allow wins over the user's outbound denies. */
@@ -58,7 +67,9 @@ function allOf(checks: pulumi.Output<pulumi.Resource[]>[]): pulumi.Output<pulumi
  * Adds the KMS egress to a route table and an NSG someone else owns: one standalone `Route` per KMS IP
  * (`<ip>/32`, next hop `Internet`, which beats a forced-tunnel 0.0.0.0/0) and one standalone outbound
  * Allow `SecurityRule` for TCP 1688. It never creates, replaces or edits the table or the NSG: inline
- * children would delete everyone else's routes and rules on the next update.
+ * children would delete everyone else's routes and rules on the next update. It reads the table and the NSG
+ * first (once per program): a priority another outbound rule holds is refused before deploy, naming that rule and
+ * the nearest free priority, and a route someone else made for a KMS prefix is left alone or refused with its fix.
  */
 export class KmsEgressRules extends pulumi.ComponentResource {
     /** IDs of the routes added (empty without a route table or with a custom KMS server). */
@@ -96,15 +107,45 @@ export class KmsEgressRules extends pulumi.ComponentResource {
         const source = checked("sourceAddressPrefix", args.sourceAddressPrefix ?? "VirtualNetwork", validate.addressPrefixOrTag);
         const subnetId = args.subnetId === undefined ? undefined : checked("subnetId", args.subnetId, validate.subnetId);
         const destination = kmsDestination(args);
+        const label = `${context.component} "${name}"`;
+        const wantedRoutes = routeTableName === undefined ? [] : destination.routedIps.map(kmsRoute);
+        const ruleName = securityRuleName(destination.port);
 
-        // Read-only checks the children wait for: in strict mode a private subnet without a way out fails them, and
-        // so does a second KmsEgressRules on the same table or NSG, each with the reason.
-        const subnetCheck = subnetId === undefined ? [] : [checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this)];
+        // What this program adds, for every subnet check in it (they judge the network as it will be).
+        if (routeTableName !== undefined && wantedRoutes.length > 0) {
+            planRoutes(args.resourceGroupName, args.routeTableName!, wantedRoutes);
+        }
+        if (nsgName !== undefined) {
+            const ruleFact = (p: number, src: string): SecurityRuleFact => ({
+                name: ruleName,
+                priority: p,
+                direction: "Outbound",
+                access: "Allow",
+                protocol: "Tcp",
+                sourceAddressPrefixes: [src],
+                sourcePortRanges: ["*"],
+                destinationAddressPrefixes: destination.allowedPrefixes,
+                destinationPortRanges: [String(destination.port)],
+            });
+            planSecurityRule(
+                args.resourceGroupName,
+                args.networkSecurityGroupName!,
+                typeof priority === "number" && typeof source === "string" ? ruleFact(priority, source) : pulumi.all([priority, source]).apply(([p, src]) => ruleFact(p, src)),
+            );
+        }
+
+        // Read-only checks the children wait for: in strict mode a subnet whose path to KMS is blocked fails them, and
+        // so does a second KmsEgressRules on the same table or NSG, or a taken priority, each with the reason.
+        const subnetCheck = subnetId === undefined ? [] : [checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this, checkDestination(args))];
+        // Names are fixed (kms-<ip>, allow-kms-tcp-<port>-out) and the rule's priority is unique per direction, so a
+        // replacement must delete the old one first; retainOnDelete leaves them to a table or NSG another stack owns.
+        const lifecycle = { deleteBeforeReplace: true, retainOnDelete: args.retainOnDelete === true };
         const routes =
-            routeTableName === undefined || destination.routedIps.length === 0
-                ? []
-                : this.addRoutes(name, resourceGroupName, routeTableName, destination.routedIps, {
+            routeTableName === undefined || wantedRoutes.length === 0
+                ? pulumi.output([] as network.Route[])
+                : this.addRoutes(name, label, args, resourceGroupName, routeTableName, wantedRoutes, {
                       parent: this,
+                      ...lifecycle,
                       dependsOn: allOf([...subnetCheck, claimEgressTarget("route table", "routeTableName", args.resourceGroupName, args.routeTableName!, name)]),
                   });
         const rule =
@@ -115,7 +156,7 @@ export class KmsEgressRules extends pulumi.ComponentResource {
                       {
                           resourceGroupName,
                           networkSecurityGroupName: nsgName,
-                          securityRuleName: `allow-kms-tcp-${destination.port}-out`,
+                          securityRuleName: ruleName,
                           description: "Windows activation: outbound TCP to the KMS (azure-kms-activation)",
                           direction: network.SecurityRuleDirection.Outbound,
                           access: network.SecurityRuleAccess.Allow,
@@ -128,13 +169,18 @@ export class KmsEgressRules extends pulumi.ComponentResource {
                       },
                       {
                           parent: this,
-                          dependsOn: allOf([...subnetCheck, claimEgressTarget("NSG", "networkSecurityGroupName", args.resourceGroupName, args.networkSecurityGroupName!, name)]),
+                          ...lifecycle,
+                          dependsOn: allOf([
+                              ...subnetCheck,
+                              claimEgressTarget("NSG", "networkSecurityGroupName", args.resourceGroupName, args.networkSecurityGroupName!, name),
+                              checkPriority(label, resourceGroupName, nsgName, ruleName, priority, this),
+                          ]),
                       },
                   );
 
-        this.routeIds = pulumi.all(routes.map((r) => r.id));
+        this.routeIds = routes.apply((rs) => pulumi.all(rs.map((r) => r.id)));
         this.securityRuleId = rule ? rule.id : pulumi.output(undefined);
-        this.egressRuleIds = pulumi.all([...routes.map((r) => r.id), ...(rule ? [rule.id] : [])]);
+        this.egressRuleIds = pulumi.all([this.routeIds, rule ? rule.id : undefined]).apply(([ids, ruleId]) => [...ids, ...(ruleId ? [ruleId] : [])]);
         this.kmsAddressPrefixes = pulumi.output(destination.allowedPrefixes);
         this.registerOutputs({
             routeIds: this.routeIds,
@@ -144,26 +190,89 @@ export class KmsEgressRules extends pulumi.ComponentResource {
         });
     }
 
+    // With plain names the table is read first and a route someone else already made for a KMS prefix (next hop
+    // Internet) stands in for ours: the read runs in preview and up alike, so both show the same routes. With names
+    // that are Outputs (a table created in the same program, unknown in preview) every route is declared up front
+    // and the read, once the names are known, only refuses a conflicting route.
     private addRoutes(
         name: string,
+        label: string,
+        args: KmsEgressRulesArgs,
         resourceGroupName: pulumi.Input<string>,
         routeTableName: pulumi.Input<string>,
-        ips: string[],
+        wanted: UserRouteFact[],
         opts: pulumi.CustomResourceOptions,
-    ): network.Route[] {
-        return ips.map((ip) => {
-            const suffix = ip.replace(/\./g, "-");
-            return new network.Route(
-                `${name}-route-${suffix}`,
-                {
-                    resourceGroupName,
-                    routeTableName,
-                    routeName: `kms-${suffix}`,
-                    addressPrefix: `${ip}/32`,
-                    nextHopType: network.RouteNextHopType.Internet,
-                },
-                opts,
+    ): pulumi.Output<network.Route[]> {
+        const declare = (list: UserRouteFact[], extra?: pulumi.Input<pulumi.Resource[]>) =>
+            list.map(
+                (route) =>
+                    new network.Route(
+                        `${name}-route-${route.name.replace(/^kms-/, "")}`,
+                        { resourceGroupName, routeTableName, routeName: route.name, addressPrefix: route.addressPrefix, nextHopType: network.RouteNextHopType.Internet },
+                        extra ? { ...opts, dependsOn: allOf([pulumi.output(opts.dependsOn as pulumi.Input<pulumi.Resource[]>), pulumi.output(extra)]) } : opts,
+                    ),
             );
+        if (typeof args.resourceGroupName === "string" && typeof args.routeTableName === "string") {
+            const rg = args.resourceGroupName;
+            const table = args.routeTableName;
+            return pulumi.output(routesToAdd(label, rg, table, wanted, this, true)).apply(declare);
+        }
+        const conflicts = pulumi.all([resourceGroupName, routeTableName]).apply(async ([rg, table]) => {
+            await routesToAdd(label, rg, table, wanted, this, false);
+            return [] as pulumi.Resource[];
         });
+        return pulumi.output(declare(wanted, conflicts));
     }
+}
+
+/** The route this package adds for one KMS IP. */
+function kmsRoute(ip: string): UserRouteFact {
+    return { name: `kms-${ip.replace(/\./g, "-")}`, addressPrefix: `${ip}/32`, nextHopType: "Internet" };
+}
+
+/**
+ * The NSG rule's name. It carries the port, as it always has (renaming it would replace the rule in every stack);
+ * a port change replaces it delete-first, and the priority check counts an older `allow-kms-tcp-<port>-out` as ours.
+ */
+export function securityRuleName(port: number): string {
+    return `allow-kms-tcp-${port}-out`;
+}
+
+/**
+ * Reads the route table (once per program) and returns the KMS routes still to add: a route someone else made for a
+ * KMS prefix with next hop Internet is named in a warning and stands in for ours (when `canLeaveAlone`); any other
+ * route for a KMS prefix is refused, naming it and the fix.
+ */
+export async function routesToAdd(label: string, resourceGroupName: string, routeTableName: string, wanted: UserRouteFact[], owner: pulumi.Resource, canLeaveAlone: boolean): Promise<UserRouteFact[]> {
+    const read = await readRouteTable(resourceGroupName, routeTableName, owner, `${label}: routeTableName`);
+    const review = reviewRoutes(label, routeTableFromArm(read, routeTableName), wanted, canLeaveAlone);
+    if (review.errors.length > 0) {
+        throw new validate.KmsInputError(review.errors.join(" "));
+    }
+    for (const warning of review.warnings) {
+        await pulumi.log.warn(warning, owner);
+    }
+    return review.add;
+}
+
+/**
+ * Reads the NSG (once per program) once its names and the priority are known, and refuses a priority another
+ * outbound rule holds, naming it and the nearest free priority. An empty resource list for `dependsOn`.
+ */
+export function checkPriority(
+    label: string,
+    resourceGroupName: pulumi.Input<string>,
+    nsgName: pulumi.Input<string>,
+    ruleName: string,
+    priority: pulumi.Input<number>,
+    owner: pulumi.Resource,
+): pulumi.Output<pulumi.Resource[]> {
+    return pulumi.all([resourceGroupName, nsgName, priority]).apply(async ([rg, nsg, p]) => {
+        const read = await readNetworkSecurityGroup(rg, nsg, owner, `${label}: networkSecurityGroupName`);
+        const conflict = priorityConflict(label, nsgFromArm(read, nsg), ruleName, p);
+        if (conflict) {
+            throw new validate.KmsInputError(conflict);
+        }
+        return [] as pulumi.Resource[];
+    });
 }

@@ -5,6 +5,7 @@ import { effectiveCloud } from "../kms/cloudConfig";
 import * as validate from "../validate";
 import { kmsDestination } from "./kmsEgressRules";
 import { claimFirewallRuleCollectionGroup } from "./ownership";
+import { planFirewall } from "./programEgress";
 import { componentOptions } from "../versionAliases";
 
 /** Arguments of `KmsFirewallRules`. */
@@ -27,6 +28,17 @@ export interface KmsFirewallRulesArgs {
     kmsIpAddresses?: string[];
     /** An on-premises KMS reached through the hub: the rule allows its prefixes and port instead of Azure's KMS. */
     customKmsServer?: CustomKmsServer;
+    /**
+     * Private IP of the Azure Firewall that uses the policy: the spokes' `0.0.0.0/0` next hop. When given, the subnet
+     * checks of `KmsWindowsVm` and `KmsEgressRules` in the same program know that this next hop is an Azure Firewall
+     * with this rule, and stay quiet instead of reporting an appliance they cannot see.
+     */
+    firewallPrivateIpAddress?: pulumi.Input<string>;
+    /**
+     * Leave the rule collection group in the policy when it leaves the program or the stack is destroyed (Pulumi
+     * forgets it instead of deleting it): for a policy another stack owns and whose spokes rely on the rule. Default false.
+     */
+    retainOnDelete?: boolean;
 }
 
 /** Default rule collection group name. */
@@ -80,6 +92,44 @@ export class KmsFirewallRules extends pulumi.ComponentResource {
         const destination = kmsDestination(args);
         const owned = claimFirewallRuleCollectionGroup(args.resourceGroupName, args.firewallPolicyName, groupNameInput, name);
 
+        const collectionName = "allow-kms-activation";
+        const networkRuleName = `allow-kms-tcp-${destination.port}`;
+        if (args.firewallPrivateIpAddress !== undefined) {
+            // The firewall's own name is not an input here: the engine names it by its private IP.
+            const firewallIp = checked("firewallPrivateIpAddress", args.firewallPrivateIpAddress, validate.ipv4);
+            planFirewall(
+                firewallIp,
+                pulumi.all([firewallIp, firewallPolicyName, groupName, groupPriority, collectionPriority, sourceAddresses]).apply(([ip, policy, group, gp, cp, sources]) => ({
+                    name: ip,
+                    policyName: policy,
+                    ruleCollectionGroups: [
+                        {
+                            name: group,
+                            priority: gp,
+                            ruleCollections: [
+                                {
+                                    name: collectionName,
+                                    priority: cp,
+                                    ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+                                    action: "Allow",
+                                    rules: [
+                                        {
+                                            name: networkRuleName,
+                                            ruleType: "NetworkRule",
+                                            ipProtocols: ["TCP"],
+                                            sourceAddresses: sources,
+                                            destinationAddresses: destination.allowedPrefixes,
+                                            destinationPorts: [String(destination.port)],
+                                        },
+                                    ],
+                                },
+                            ],
+                        },
+                    ],
+                })),
+            );
+        }
+
         const group = new network.FirewallPolicyRuleCollectionGroup(
             `${name}-rules`,
             {
@@ -90,13 +140,13 @@ export class KmsFirewallRules extends pulumi.ComponentResource {
                 ruleCollections: [
                     {
                         ruleCollectionType: "FirewallPolicyFilterRuleCollection",
-                        name: "allow-kms-activation",
+                        name: collectionName,
                         priority: collectionPriority,
                         action: { type: network.FirewallPolicyFilterRuleCollectionActionType.Allow },
                         rules: [
                             {
                                 ruleType: "NetworkRule",
-                                name: `allow-kms-tcp-${destination.port}`,
+                                name: networkRuleName,
                                 description: "Windows activation: TCP to the KMS (azure-kms-activation)",
                                 ipProtocols: [network.FirewallPolicyRuleNetworkProtocol.TCP],
                                 sourceAddresses,
@@ -107,7 +157,8 @@ export class KmsFirewallRules extends pulumi.ComponentResource {
                     },
                 ],
             },
-            { parent: this, dependsOn: owned },
+            // The group's name is fixed and Azure holds one group per name in a policy: a replacement deletes first.
+            { parent: this, dependsOn: owned, deleteBeforeReplace: true, retainOnDelete: args.retainOnDelete === true },
         );
 
         this.ruleCollectionGroupId = group.id;

@@ -195,7 +195,14 @@ export class KmsActivation extends pulumi.ComponentResource {
         // dependsOn takes Outputs: their resources (the egress rules) become dependencies, their values are ignored.
         const waitFor = args.activationWaitsFor === undefined ? undefined : pulumi.output(args.activationWaitsFor).apply(() => [] as pulumi.Resource[]);
         const claim = claimActivationTarget(onScaleSet ? "scale set" : "VM", targetField, resourceGroupName, vmName, `KmsActivation "${name}"`, this, opts?.parent);
-        const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: claim && waitFor ? pulumi.all([claim, waitFor]).apply(([a, b]) => [...a, ...b]) : claim ?? waitFor };
+        // The extension, run command or scale-set extension is always named KmsActivation on its VM: a replacement must
+        // delete the old one first, or the create meets it (docs/lifecycle.md). azure-native answers the same for a
+        // replace it detects; the option also covers replacements Pulumi decides (replaceOnChanges, a replaced parent).
+        const childOpts: pulumi.CustomResourceOptions = {
+            parent: this,
+            dependsOn: claim && waitFor ? pulumi.all([claim, waitFor]).apply(([a, b]) => [...a, ...b]) : claim ?? waitFor,
+            deleteBeforeReplace: true,
+        };
         const common = { resourceGroupName, vmName, location, tags: args.tags };
         const protectedSettings = () =>
             pulumi.secret(mapInputs([resolved, keyParameters] as const, ([r, keys]) => ({ commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]) })));

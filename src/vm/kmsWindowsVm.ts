@@ -1,7 +1,7 @@
 import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
-import { checkSubnetOutbound, privateSubnetCheckMode } from "../network/subnetOutbound";
+import { afterSubnetCheck, checkDestination, checkSubnetOutbound, privateSubnetCheckMode } from "../network/subnetOutbound";
 import { ActivationResult } from "../guest/result";
 import { claimActivationTarget } from "../network/ownership";
 import { ActivationStatus, PrivateSubnetCheck, WindowsLicenseType } from "../types";
@@ -70,7 +70,7 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
     adminPassword?: pulumi.Input<string>;
     /** Tags for every resource the VM creates. */
     tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
-    /** Warn (default), fail, or skip when `subnetId` is a private subnet without a NAT gateway (the VM could not activate). */
+    /** Warn (default), fail, or skip when the reachability engine finds the path from `subnetId` to KMS blocked (the VM could not activate). */
     privateSubnetCheck?: PrivateSubnetCheck;
     /** Azure Hybrid Benefit: `Windows_Server` or `Windows_Client` licences you bring. Default: none (pay as you go). */
     licenseType?: pulumi.Input<WindowsLicenseType>;
@@ -153,6 +153,13 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
         const zones = args.zone === undefined ? undefined : [checked("zone", args.zone, checkZone)];
         const common = { resourceGroupName, location, tags: args.tags };
         const claim = claimActivationTarget("VM", "vmName", resourceGroupName, vmName, `KmsWindowsVm "${name}"`, this, opts?.parent);
+        // The brownfield subnet check (src/network/subnetOutbound.ts): it reads once the path the activation waits for
+        // exists; a warning holds back only the activation, a failure in strict mode also the VM.
+        const subnetCheckMode = privateSubnetCheckMode(args);
+        const subnetCheck = checkSubnetOutbound(subnetId, subnetCheckMode, this, checkDestination(args), args.activationWaitsFor);
+        const vmWaitsFor = [claim, subnetCheckMode === PrivateSubnetCheck.Error ? subnetCheck : undefined].filter(
+            (check): check is pulumi.Output<pulumi.Resource[]> => check !== undefined,
+        );
 
         const nic = new network.NetworkInterface(
             `${name}-nic`,
@@ -189,12 +196,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 diagnosticsProfile: { bootDiagnostics: { enabled: true } },
             },
             // In strict mode a VM that could not activate is not created; the check is a read, not a resource.
-            {
-                parent: this,
-                dependsOn: claim
-                    ? pulumi.all([checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this), claim]).apply(([a, b]) => [...a, ...b])
-                    : checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this),
-            },
+            { parent: this, dependsOn: vmWaitsFor.length === 0 ? undefined : pulumi.all(vmWaitsFor).apply((lists) => lists.flat()) },
         );
 
         const activation = new KmsActivation(
@@ -214,7 +216,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 failOnActivationError: args.failOnActivationError,
                 mechanism: args.mechanism,
                 rerunToken: args.rerunToken,
-                activationWaitsFor: args.activationWaitsFor,
+                activationWaitsFor: afterSubnetCheck(args.activationWaitsFor, subnetCheck, subnetCheckMode),
                 readActivationResult: args.readActivationResult,
             },
             // vmName: vm.name already makes the activation wait for the VM.

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { runExample } from "../../scripts/examples";
 import { buildPlan, renderText } from "../../scripts/plan";
 import { guestArguments, secretValue } from "../harness";
@@ -5,6 +6,8 @@ import { guestArguments, secretValue } from "../harness";
 const SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hub-firewall/providers/Microsoft.Network";
 
 test("hub-firewall: the spoke's only way out is the hub firewall, and KMS gets through it with a network rule", async () => {
+    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    const info = jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
     const run = await runExample("hub-firewall");
     const h = run.harness;
     expect(h.summary((r) => r.custom)).toEqual([
@@ -80,8 +83,17 @@ test("hub-firewall: the spoke's only way out is the hub firewall, and KMS gets t
         expect(ext.dependencies).toEqual(expect.arrayContaining(path));
         expect(guestArguments(secretValue(ext.inputs.protectedSettings).commandToExecute)).toContain("KmsHost='azkms.core.windows.net'");
     }
-    // The private-subnet check is off (it cannot see the firewall yet), so nothing is read.
-    expect(h.invokes).toEqual([]);
+    // The subnet check is on: the spoke subnet and its route table are read once (as Azure answers them once the
+    // path exists: 0.0.0.0/0 to the firewall's private IP), the engine finds the firewall's network rule at that next
+    // hop (KmsFirewallRules' firewallPrivateIpAddress) and says reachable: no warning, nothing to tell.
+    expect(h.invokes).toEqual([
+        { token: "azure-native:network:getSubnet", inputs: { resourceGroupName: "hub-firewall", virtualNetworkName: "spoke-vnet", subnetName: "spoke-workloads" } },
+        { token: "azure-native:network:getRouteTable", inputs: { resourceGroupName: "hub-firewall", routeTableName: "spoke-routes" } },
+    ]);
+    expect(warn).not.toHaveBeenCalled();
+    expect(info).not.toHaveBeenCalled();
+    warn.mockRestore();
+    info.mockRestore();
 
     // The offline plan shows the firewall rule as the KMS egress.
     const plan = buildPlan(run);

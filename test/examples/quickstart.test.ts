@@ -26,6 +26,7 @@ test("quickstart: resource group, KMS network with NAT gateway, one activated Az
     expect(guestArguments(secretValue(ext.inputs.protectedSettings).commandToExecute)).toContain("KmsHost='azkms.core.windows.net'");
     const rules = h.registrations.filter((r) => /Route$|SecurityRule$/.test(r.type)).map((r) => r.urn);
     expect(rules.every((u) => ext.dependencies.includes(u))).toBe(true);
-    // The subnet the program declares is read offline from its own inputs: private, with the NAT gateway.
-    expect(h.invokes.map((i) => i.token)).toEqual(["azure-native:network:getSubnet"]);
+    // The subnet, route table and NSG the program declares are read offline from their own registrations, once each
+    // (the egress rules' reads and the VM's subnet check share them): private, with the NAT gateway.
+    expect(h.invokes.map((i) => i.token).sort()).toEqual(["azure-native:network:getNetworkSecurityGroup", "azure-native:network:getRouteTable", "azure-native:network:getSubnet"]);
 });
