@@ -101,19 +101,23 @@ describe("guest script on an emulated Windows", () => {
         const constant = (name: string) => Number(new RegExp(`^\\$${name} = (\\d+)$`, "m").exec(SCRIPT)![1]);
         const backoff = /^\$AtoBackoffSeconds = @\(([\d, ]+)\)$/m.exec(SCRIPT)![1].split(",").map(Number);
         // What the run had to wait for, by the script's constants: two hung netsh calls, IMDS, three silent drops,
-        // /ipk to its timeout and 20 s more until the install lands, two /skms of 45 s, three hung /ato and the back-off.
+        // /ipk to its timeout and 20 s more until the install lands, three hung /ato and the back-off.
         const grace = constant("KillGraceSeconds");
         const waits =
             2 * (constant("NetshTimeoutSeconds") + grace) +
             constant("ImdsTimeoutSeconds") +
             3 * constant("ProbeTimeoutSeconds") +
             constant("IpkTimeoutSeconds") + 20 +
-            2 * 45 +
             constant("AtoAttempts") * (constant("SlmgrTimeoutSeconds") + grace) +
             backoff.reduce((a, b) => a + b, 0);
         const measured = outcome.seconds / (WORST_SCALE / 100);
-        process.stdout.write(`worst case: ${outcome.seconds.toFixed(1)} s at ${WORST_SCALE} %, so about ${Math.round(measured)} s at full scale (the waits alone: ${waits} s)\n`);
+        const skms = 2 * (constant("SlmgrTimeoutSeconds") + grace);
+        process.stdout.write(
+            `worst case: ${outcome.seconds.toFixed(1)} s at ${WORST_SCALE} %, so about ${Math.round(measured)} s at full scale ` +
+                `(the waits alone: ${waits} s; two /skms at their limit could add ${skms} s)\n`,
+        );
+        expect(waits + skms).toBeLessThan(RUN_COMMAND_TIMEOUT_SECONDS);
+        // The run did wait for every limit (scaled back up, process start-ups are multiplied too, so it reads high).
         expect(measured).toBeGreaterThanOrEqual(waits * 0.9);
-        expect(measured).toBeLessThan(RUN_COMMAND_TIMEOUT_SECONDS);
     }, 300000);
 });
