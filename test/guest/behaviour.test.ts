@@ -1,7 +1,7 @@
 // The shipped guest script, executed for real (pwsh) on an emulated Windows licensing stack, through both ways
 // KmsActivation delivers it: the CustomScriptExtension command line and the Run Command form.
 import { renderActivationScript, renderCommandLine } from "../../src/guest/render";
-import { GuestRun, cseArguments, namespacesWork, prepareMachine, pwshPath, runCommandArguments, runOnMachine } from "./emulator/run";
+import { GuestRun, cseArguments, namespacesWork, prepareMachine, pwshPath, removeMachine, runCommandArguments, runOnMachine } from "./emulator/run";
 import { osOf } from "./emulator/machine";
 import { Scenario, scenarios, WORST_SCALE, worstCase } from "./scenarios";
 import { readFileSync } from "fs";
@@ -34,6 +34,7 @@ async function run(scenario: Scenario, form: (typeof forms)[number]): Promise<Gu
                 : runCommandArguments(dir, rendered.script, [...rendered.parameters.filter((p) => p.value !== ""), ...rendered.protectedParameters, scale]);
         last = await runOnMachine(dir, args);
     }
+    removeMachine(dir);
     return last!;
 }
 

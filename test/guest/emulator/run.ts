@@ -1,6 +1,6 @@
 // Runs the shipped guest script for real (pwsh) on the emulated machine, in its own network namespace.
 import { spawn, spawnSync } from "child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { homedir, tmpdir } from "os";
 import * as path from "path";
 import { ActivationResult, parseActivationResult } from "../../../src/guest/result";
@@ -78,12 +78,21 @@ export function runOnMachine(dir: string, pwshArgs: string[], limitSeconds = 240
     };
     const started = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn("unshare", [...unshareFlags(), process.execPath, path.join(HERE, "network.js"), "--", pwsh, ...pwshArgs], { env });
+        // A process group of its own, so a run past its limit is ended whole (pwsh included) and reported.
+        const child = spawn("unshare", [...unshareFlags(), process.execPath, path.join(HERE, "network.js"), "--", pwsh, ...pwshArgs], { env, detached: true });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d.toString()));
         child.stderr.on("data", (d) => (stderr += d.toString()));
-        const timer = setTimeout(() => child.kill("SIGKILL"), limitSeconds * 1000);
+        let overrun = false;
+        const timer = setTimeout(() => {
+            overrun = true;
+            try {
+                process.kill(-child.pid!, "SIGKILL");
+            } catch {
+                child.kill("SIGKILL");
+            }
+        }, limitSeconds * 1000);
         child.on("error", reject);
         child.on("close", (code) => {
             clearTimeout(timer);
@@ -96,7 +105,7 @@ export function runOnMachine(dir: string, pwshArgs: string[], limitSeconds = 240
             }
             resolve({
                 exitCode: code ?? -1,
-                stdout,
+                stdout: overrun ? `${stdout}\n(ended after ${limitSeconds} s: the run did not finish)` : stdout,
                 stderr,
                 result,
                 state: JSON.parse(readFileSync(path.join(dir, "state.json"), "utf8")),
@@ -104,6 +113,11 @@ export function runOnMachine(dir: string, pwshArgs: string[], limitSeconds = 240
             });
         });
     });
+}
+
+/** Removes a scenario's folder once its end state has been read. */
+export function removeMachine(dir: string): void {
+    rmSync(dir, { recursive: true, force: true });
 }
 
 /** The CustomScriptExtension's command line, run as Windows would but with pwsh for powershell.exe. */
