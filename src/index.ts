@@ -17,6 +17,6 @@ export type {
     ActivationResult,
     GuestLicence,
     GuestOs,
-    KmsProbe,
+    GuestProbe,
 } from "./guest";
 export { KmsInputError } from "./validate";

@@ -60,8 +60,10 @@ export enum ActivationStatus {
     Licensed = "licensed",
     /** Not activated yet: Windows retries by itself (KMS unreachable or busy); the result's diagnosis says why. */
     Pending = "pending",
-    /** A configuration step (key, KMS host, firewall rule) failed in the guest. */
+    /** A step failed in the guest, or activation failed with a code that never fixes itself (wrong key, clock skew, ...). */
     Error = "error",
+    /** A Windows client edition given no explicit key: it is licensed by subscription activation, not by KMS. */
+    Skipped = "skipped",
     /** No result line could be read: not read (preview, `readActivationResult: false`, a scale set), or the output holds none. */
     Unknown = "unknown",
 }

@@ -96,6 +96,14 @@ describe("activation outcome: read from the instance view once the extension or 
         ]);
     });
 
+    test("CustomScriptExtension, a client edition the guest leaves to subscription activation: skipped", async () => {
+        answer(GET_EXTENSION, extensionView(stdout(LICENSED.replace('"status":"licensed"', '"status":"skipped"').replace('"key":"kept-imageSku"', '"key":"skipped-client"'))));
+        const activation = new t.m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01" });
+        const { status, result } = await outcome(activation);
+        expect(status).toBe(t.m.ActivationStatus.Skipped);
+        expect(result).toMatchObject({ status: "skipped" });
+    });
+
     test("CustomScriptExtension, already licensed", async () => {
         answer(GET_EXTENSION, extensionView(stdout(LICENSED)));
         const activation = new t.m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01" });
@@ -108,7 +116,7 @@ describe("activation outcome: read from the instance view once the extension or 
         const { status, result } = await outcome(activation);
         expect(status).toBe("pending");
         expect(result.codes).toEqual(["0xC004F074"]);
-        expect(result.probe).toEqual({ dns: "ok", tcp: "timeout", address: "20.118.99.224" });
+        expect(result.probe).toEqual({ dns: "ok", tcp: "timeout", address: "20.118.99.224", tried: [] });
         expect(t.h.invokes.map((i) => i.inputs)).toEqual([{ resourceGroupName: "rg", vmName: "vm-01", runCommandName: "KmsActivation", expand: "instanceView" }]);
     });
 
@@ -116,7 +124,11 @@ describe("activation outcome: read from the instance view once the extension or 
         answer(GET_RUN_COMMAND, runCommandView(stdout(ERROR), 1, "Failed"));
         const activation = new t.m.KmsActivation("act", { resourceGroupName: "rg", vmName: "vm-01", mechanism: t.m.ActivationMechanism.RunCommand });
         const { status, result } = await outcome(activation);
-        expect({ status, result }).toMatchObject({ status: "error", result: { codes: ["0xC004F050"], diagnosis: ["slmgr /ipk failed"] } });
+        // parseActivationResult adds the plain cause of each code the guest reported.
+        expect({ status, result }).toMatchObject({
+            status: "error",
+            result: { codes: ["0xC004F050"], diagnosis: ["slmgr /ipk failed", "0xC004F050: the product key is not valid for this edition: give the KMS client setup key of this edition"] },
+        });
         // The JSON's null (no probe ran) is an absent field: the schema has no nullable types.
         expect("probe" in result).toBe(false);
     });

@@ -1,3 +1,5 @@
+import { decodeSettings } from "../src/guest/render";
+import { RUN_COMMAND_TIMEOUT_SECONDS } from "../src/vm/kmsActivation";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import * as path from "path";
@@ -50,16 +52,21 @@ describe("KmsActivation", () => {
             source: { script: SCRIPT },
             asyncExecution: false,
             treatFailureAsDeploymentFailure: true,
-            timeoutInSeconds: 600,
+            timeoutInSeconds: RUN_COMMAND_TIMEOUT_SECONDS,
         });
-        expect(inputs.parameters).toEqual([
-            { name: "KmsHost", value: "azkms.core.chinacloudapi.cn" },
-            { name: "KmsPort", value: "1688" },
-            { name: "KmsAddresses", value: "159.27.28.100,163.228.64.161,42.159.7.249" },
-            { name: "KeySource", value: "explicit" },
-            { name: "ConfigureFirewall", value: "true" },
-            { name: "FailOnActivationError", value: "false" },
-        ]);
+        expect(inputs.parameters).toEqual([{ name: "Settings", value: expect.stringMatching(/^[0-9a-f]+$/) }]);
+        expect(decodeSettings((inputs.parameters as { value: string }[])[0].value)).toEqual({
+            kmsHosts: ["azkms.core.chinacloudapi.cn"],
+            kmsPort: 1688,
+            kmsAddresses: ["159.27.28.100", "163.228.64.161", "42.159.7.249"],
+            keySource: "explicit",
+            detectionTable: [],
+            configureFirewall: true,
+            failOnActivationError: false,
+            runTag: "",
+        });
+        // Longer than the script's worst case (measured by the guest behaviour suite), shorter than the 90-min limit.
+        expect(RUN_COMMAND_TIMEOUT_SECONDS).toBeGreaterThanOrEqual(1200);
         expect(secretValue(inputs.protectedParameters)).toEqual([{ name: "ProductKey", value: USER_KEY }]);
     });
 

@@ -44,7 +44,7 @@ describe("KmsEgressRules", () => {
 
     test.each([
         ["AzurePublic", ["20.118.99.224/32", "40.83.235.53/32", "23.102.135.246/32"]],
-        ["AzureUSGovernment", ["23.97.0.13/32", "52.126.105.2/32"]],
+        ["AzureUSGovernment", ["52.126.105.2/32", "23.97.0.13/32"]],
         ["AzureChina", ["159.27.28.100/32", "163.228.64.161/32", "42.159.7.249/32"]],
     ])("%s: routes and rule cover exactly that cloud's KMS IPs", async (cloud, prefixes) => {
         new t.m.KmsEgressRules("e", { resourceGroupName: "rg", routeTableName: "rt", networkSecurityGroupName: "nsg", cloud: cloud as never });

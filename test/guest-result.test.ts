@@ -1,6 +1,6 @@
 import { readFileSync } from "fs";
 import * as path from "path";
-import { parseActivationResult, RESULT_MARKER } from "../src/guest/result";
+import { CODE_DIAGNOSES, parseActivationResult, RESULT_MARKER, TRANSIENT_CODES } from "../src/guest/result";
 
 const SCRIPT = readFileSync(path.join(__dirname, "..", "src", "guest", "activate.ps1"), "utf8");
 const constant = (name: string) => Number(new RegExp(`^\\$${name} = (\\d+)$`, "m").exec(SCRIPT)![1]);
@@ -20,7 +20,7 @@ describe("parseActivationResult", () => {
         expect(result.status).toBe("activated");
         expect(result.key).toBe("installed-detected");
         expect(result.after?.status).toBe(1);
-        expect(result.probe).toEqual({ dns: "ok", tcp: "open", address: "20.118.99.224" });
+        expect(result.probe).toEqual({ dns: "ok", tcp: "open", address: "20.118.99.224", tried: [] });
         expect(result.events).toEqual(["12289:0x00000000", "12288:0x00000000"]);
     });
 
@@ -28,7 +28,7 @@ describe("parseActivationResult", () => {
         const line = `${RESULT_MARKER} {"v":1,"status":"pending","codes":"0xC004F074","diagnosis":"it\\u0027s blocked","events":null}`;
         const result = parseActivationResult(`noise\n${line}`)!;
         expect(result.codes).toEqual(["0xC004F074"]);
-        expect(result.diagnosis).toEqual(["it's blocked"]);
+        expect(result.diagnosis).toEqual(["it's blocked", `0xC004F074: ${CODE_DIAGNOSES["0xC004F074"]}`]);
         expect(result.events).toEqual([]);
     });
 
@@ -45,18 +45,45 @@ describe("parseActivationResult", () => {
     });
 });
 
+describe("explanations added by the parser", () => {
+    test("every code the issue names has a plain cause and fix; transient codes are only 0xC004F074 and 0x800705B4", () => {
+        for (const code of ["0xC004F074", "0x8007232B", "0xC004F06C", "0xC004F050", "0xC004F069", "0xC004F035", "0xC004F039", "0x800705B4", "0xC004FD01", "0xC004FD02"]) {
+            expect(CODE_DIAGNOSES[code]?.length).toBeGreaterThan(20);
+        }
+        expect(TRANSIENT_CODES).toEqual(["0xC004F074", "0x800705B4"]);
+        expect(SCRIPT).toContain("$TransientCodes = @('0xC004F074', '0x800705B4')");
+        expect(CODE_DIAGNOSES["0xC004F069"]).toContain("DISM /Set-Edition");
+    });
+
+    test("the probe: no network is never blamed on DNS; refused, timeout and unreachable are told apart", () => {
+        const base = { v: 2, status: "pending", endpoint: "azkms.core.windows.net:1688", firewall: "allowed", imds: "skipped", codes: [], events: [], diagnosis: [] };
+        const probe = (p: object) => parseActivationResult(`${RESULT_MARKER} ${JSON.stringify({ ...base, probe: { network: "up", dns: "ok", tcp: "open", address: "20.118.99.224", host: "x", tried: [], ...p } })}`)!.diagnosis;
+        expect(probe({ network: "none", dns: "skipped", tcp: "untested" })).toEqual([expect.stringContaining("no network connection at all")]);
+        expect(probe({ network: "none" }).join()).not.toMatch(/DNS servers|kmsHostForm/);
+        expect(probe({ dns: "nxdomain", tcp: "untested" })).toEqual([expect.stringContaining("kmsHostForm IpAddress")]);
+        expect(probe({ tcp: "refused" })[0]).toContain("refused (a reset");
+        expect(probe({ tcp: "timeout" })[0]).toContain("timed out (silently dropped)");
+        expect(probe({ tcp: "unreachable" })[0]).toContain("unreachable (no route)");
+        for (const cause of ["forced tunnel", "/32 Internet routes", "NSG", "guest firewall", "Azure Firewall without a network rule", "private subnet without explicit outbound (NAT gateway)"]) {
+            expect(probe({ tcp: "timeout" })[0]).toContain(cause);
+        }
+        expect(probe({})).toEqual([]);
+    });
+});
+
 describe("the result line's size", () => {
     test("its fields are the script's $Result fields", () => {
-        const block = SCRIPT.slice(SCRIPT.indexOf("$Result = [ordered]@{"), SCRIPT.indexOf("}\n", SCRIPT.indexOf("$Result = [ordered]@{")));
-        const fields = [...block.matchAll(/^\s+(\w+)\s+=/gm)].map((m) => m[1]);
-        expect(fields).toEqual(["v", "tag", "os", "before", "key", "endpoint", "firewall", "probe", "attempts", "after", "codes", "events", "diagnosis", "status"]);
+        const start = SCRIPT.indexOf("$Result = [ordered]@{") + "$Result = [ordered]@{".length;
+        const block = SCRIPT.slice(start, SCRIPT.indexOf(" }\n", start));
+        const fields = [...block.matchAll(/(\w+) = /g)].map((m) => m[1]);
+        expect(fields).toEqual(["v", "tag", "os", "before", "key", "endpoint", "firewall", "imds", "probe", "attempts", "after", "codes", "events", "diagnosis", "status"]);
     });
 
     test("stays well inside the 4,096 bytes Azure keeps, at every cap of the script", () => {
         // Every free text goes through Get-SafeText: plain ASCII that JSON does not escape, cut to a length.
         expect(SCRIPT).toContain("$Text = $Text -replace '[^A-Za-z0-9 .,:;/()=+_-]', ' '");
         const text = (n: number) => "x".repeat(n);
-        const licence = { status: -1, channel: text(40), partialKey: text(5), kms: text(255) };
+        const licence = { status: -1, channel: text(40), partialKey: text(5), grace: 259200, kms: text(260), productKms: text(260) };
         const worst = {
             v: 1,
             tag: text(64),
@@ -65,7 +92,15 @@ describe("the result line's size", () => {
             key: "skipped-multisession",
             endpoint: `${text(253)}:65535`,
             firewall: "skipped",
-            probe: { dns: "timeout", tcp: "untested", address: "255.255.255.255" },
+            imds: "skipped",
+            probe: {
+                network: "none",
+                dns: "nxdomain",
+                tcp: "unreachable",
+                address: "255.255.255.255",
+                host: text(253),
+                tried: Array(constant("MaxTried")).fill("255.255.255.255=unreachable"),
+            },
             attempts: constant("AtoAttempts"),
             after: licence,
             codes: Array(constant("MaxCodes")).fill("0xC004F074"),
@@ -75,7 +110,7 @@ describe("the result line's size", () => {
             seconds: 99999,
         };
         const line = `${RESULT_MARKER} ${JSON.stringify(worst)}`;
-        expect(Buffer.byteLength(line)).toBeLessThanOrEqual(3072);
+        expect(Buffer.byteLength(line)).toBeLessThanOrEqual(4096);
         process.stdout.write(`worst-case result line: ${Buffer.byteLength(line)} bytes\n`);
     });
 });

@@ -69,7 +69,16 @@ export function inflateCommand(commandLine: string): string {
     return require("zlib").gunzipSync(Buffer.from(payload[1], "base64")).toString("utf8");
 }
 
+/** The guest settings (the `Settings` argument, decoded) inside a CustomScriptExtension command line. */
+export function guestSettings(commandLine: string): { kmsHosts: string[]; kmsPort: number; kmsAddresses: string[]; keySource: string; detectionTable: string[]; configureFirewall: boolean; failOnActivationError: boolean; runTag: string } {
+    const m = /Settings=-join\(\[Text\.Encoding\]::UTF8\.GetBytes\('([^']*)'\)/.exec(guestArguments(commandLine));
+    if (!m) {
+        throw new Error("no Settings argument in the command line");
+    }
+    return JSON.parse(m[1]);
+}
+
 /** The arguments (`$a=@{...}`) inside a CustomScriptExtension command line. */
 export function guestArguments(commandLine: string): string {
-    return /^\$a=@\{([^}\n]*)\}\n/.exec(inflateCommand(commandLine))![1];
+    return /^\$a=@\{(.*)\}\n& \{\n/.exec(inflateCommand(commandLine))![1];
 }

@@ -18,6 +18,10 @@ function tableRows(section: string): string[][] {
         .map((line) => line.split("|").slice(1, -1).map((cell) => cell.trim()));
 }
 
+// The address the legacy name (kms.core.*) answers at, per cloud: 23.102.135.246 was kms.core.windows.net's address
+// before the 2023 move (facts section 1, Azure support Japan's 2017 blog).
+const LEGACY_ADDRESS: Record<string, string> = { AzurePublic: "23.102.135.246", AzureUSGovernment: "23.97.0.13", AzureChina: "42.159.7.249" };
+
 describe("facts file", () => {
     test("the project's copy matches the shared original when it is present", () => {
         const shared = existsSync(SHARED_FACTS_PATH) ? readFileSync(SHARED_FACTS_PATH, "utf8") : facts;
@@ -38,7 +42,10 @@ describe("kmsEndpoint", () => {
         expect(endpoint.cloud).toBe(cloud);
         expect(endpoint.host).toBe(row[1]);
         expect(endpoint.legacyHost).toBe(row[2]);
-        expect(endpoint.ipAddresses).toEqual(row[3].split(",").map((ip) => ip.trim()));
+        // The same addresses as the table, ordered alike in every cloud: the current (azkms) name's first, the legacy
+        // name's address (Microsoft's table lists it first for US Government) last.
+        expect([...endpoint.ipAddresses].sort()).toEqual(row[3].split(",").map((ip) => ip.trim()).sort());
+        expect(endpoint.ipAddresses[endpoint.ipAddresses.length - 1]).toBe(LEGACY_ADDRESS[cloud]);
         expect(endpoint.port).toBe(1688);
     });
 

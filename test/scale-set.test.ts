@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { guestArguments, mockedPackage, secretValue, valueOf } from "./harness";
+import { guestSettings, mockedPackage, secretValue, valueOf } from "./harness";
 
 const t = mockedPackage();
 
@@ -75,7 +75,8 @@ describe("KmsActivation on a scale set", () => {
         });
         expect(pulumi.Output.isInstance(entry.protectedSettings)).toBe(true);
         expect(await pulumi.isSecret(entry.protectedSettings)).toBe(true);
-        expect(guestArguments(((await valueOf(entry.protectedSettings)) as { commandToExecute: string }).commandToExecute)).toContain("KmsHost='20.118.99.224'");
+        // IpAddress host form: the guest tries every KMS address of the cloud, the first one first.
+        expect(guestSettings(((await valueOf(entry.protectedSettings)) as { commandToExecute: string }).commandToExecute).kmsHosts).toEqual(["20.118.99.224", "40.83.235.53", "23.102.135.246"]);
         expect(refusal(() => t.m.kmsActivationScaleSetExtension({ productKey: "ABCDE-FGHJK-MNPQR-STVWX-YZ234" }))).toMatch(/^productKey: is not a KMS client setup key \(GVLK\)/);
     });
 });

@@ -34,7 +34,7 @@ describe("the inferred schema", () => {
         ["ActivationMechanism", ["CustomScriptExtension", "RunCommand"]],
         ["ExplicitOutbound", ["NatGateway", "None"]],
         ["PrivateSubnetCheck", ["Warn", "Error", "Off"]],
-        ["ActivationStatus", ["activated", "licensed", "pending", "error", "unknown"]],
+        ["ActivationStatus", ["activated", "licensed", "pending", "error", "skipped", "unknown"]],
         ["WindowsLicenseType", ["Windows_Server", "Windows_Client"]],
     ])("enum %s with its values", (name, values) => {
         expect(schema.types[TOKEN(name)].enum.map((e: { value: string }) => e.value)).toEqual(values);
@@ -82,7 +82,7 @@ describe("the inferred schema", () => {
         expect(result.status.type).toBe("string");
         expect(result.codes).toMatchObject({ type: "array", items: { type: "string" } });
         expect(result.os.$ref).toBe(`#/types/${TOKEN("GuestOs")}`);
-        expect(result.probe.$ref).toBe(`#/types/${TOKEN("KmsProbe")}`);
+        expect(result.probe.$ref).toBe(`#/types/${TOKEN("GuestProbe")}`);
         expect(result.after.$ref).toBe(`#/types/${TOKEN("GuestLicence")}`);
     });
 

@@ -1,5 +1,6 @@
+import { decodeSettings } from "../src/guest/render";
 import * as pulumi from "@pulumi/pulumi";
-import { guestArguments, mockedPackage, plainStrings, secretValue, subnetWithNatGateway, SUBSCRIPTION, valueOf } from "./harness";
+import { guestArguments, guestSettings, mockedPackage, plainStrings, secretValue, subnetWithNatGateway, SUBSCRIPTION, valueOf } from "./harness";
 
 const t = mockedPackage(subnetWithNatGateway);
 
@@ -84,8 +85,8 @@ describe("KmsWindowsVm", () => {
         expect(vmInputs.storageProfile).toEqual({ osDisk: { createOption: "Attach", osType: "Windows", managedDisk: { id: expect.stringMatching(/disks\/legacy-01-os-disk$/) } } });
         expect(vmInputs.osProfile).toBeUndefined();
         const command = secretValue(t.h.one(`${C}VirtualMachineExtension`).inputs.protectedSettings).commandToExecute;
-        expect(guestArguments(command)).toContain("KmsHost='20.118.99.224'");
-        expect(guestArguments(command)).toContain("DetectionTable='26100:Standard:");
+        expect(guestSettings(command).kmsHosts).toEqual(["20.118.99.224", "40.83.235.53", "23.102.135.246"]);
+        expect(guestSettings(command).detectionTable[0]).toMatch(/^26100:Standard:/);
     });
 
     test("RunCommand for VMs that already carry a CustomScriptExtension; another publisher's SKU picks no key", async () => {
@@ -99,7 +100,8 @@ describe("KmsWindowsVm", () => {
         await t.h.settle();
         const run = t.h.one(`${C}VirtualMachineRunCommandByVirtualMachine`).inputs as any;
         // The key is detected in the guest: no KeySource argument (empty arguments are left out), no ProductKey.
-        expect(run.parameters.map((p: any) => p.name)).toEqual(["KmsHost", "KmsPort", "KmsAddresses", "DetectionTable", "ConfigureFirewall", "FailOnActivationError"]);
+        expect(run.parameters.map((p: any) => p.name)).toEqual(["Settings"]);
+        expect(decodeSettings(run.parameters[0].value).keySource).toBe("");
         expect(secretValue(run.protectedParameters)).toEqual([]);
         expect(t.h.ofType(`${C}VirtualMachineExtension`)).toHaveLength(0);
     });

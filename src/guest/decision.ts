@@ -4,12 +4,16 @@ import { windowsServerReleases } from "../kms";
 export interface GuestLicenseState {
     /** `Win32_OperatingSystem.BuildNumber`. */
     build: number;
-    /** The edition the script derives from `EditionID` and `OperatingSystemSKU`: a `ServerEdition`, `MultiSession`, `Client` or `Unknown`. */
+    /** The edition the script derives from `EditionID`: a `ServerEdition`, `MultiSession`, `Evaluation`, `Client` or `Unknown`. */
     edition: string;
-    /** `SoftwareLicensingProduct.ProductKeyChannel` of the installed key, such as `Volume:GVLK` or `Retail`. */
+    /** `SoftwareLicensingProduct.ProductKeyChannel` of the installed key, such as `Volume:GVLK` or `Retail` (empty on 2008 R2). */
     channel: string;
     /** Last five characters of the installed key. */
     partialKey: string;
+    /** `LicenseStatus` of the OS licence (1 = licensed). Default 0. */
+    licenseStatus?: number;
+    /** Whether the KMS accepted TCP in the guest's probe. Default false. */
+    kmsAnswered?: boolean;
 }
 
 /** The key the guest was given: by the user (`explicit`), from the image SKU (`imageSku`), or none (detect it). */
@@ -22,7 +26,10 @@ export interface GivenKey {
 
 /** What the guest does about the product key, and which key it installs. */
 export interface KeyAction {
-    /** `install-<source>`, `kept-<source>`, `skipped-multisession`, `skipped-client` or `unknown-edition`. */
+    /**
+     * `install-<source>`, `kept-<source>`, `skipped-multisession`, `skipped-evaluation`, `skipped-kmshost`, `skipped-client`,
+     * `skipped-activated` or `unknown-edition`.
+     */
     action: string;
     /** The key `/ipk` installs; only with `install-*`. */
     key?: string;
@@ -30,12 +37,20 @@ export interface KeyAction {
 
 /**
  * The guest script's key decision (`Select-KeyAction` in activate.ps1), as data the plan and the tests can use.
- * Explicit or image-SKU key beats detection; a multi-session edition is never re-keyed (it cannot be undone);
- * a client edition only with an explicit key; an installed KMS client key that matches is kept.
+ * Never re-keyed: multi-session (cannot be undone), an evaluation edition (it takes no KMS client key: DISM
+ * /Set-Edition), a KMS host (`Volume:CSVLK`); a client edition only with an explicit key. Explicit or image-SKU key beats
+ * detection; a matching KMS client key is kept; an activated MAK or retail licence is kept unless the key is explicit or
+ * the KMS answered.
  */
 export function guestKeyAction(state: GuestLicenseState, given: GivenKey = {}): KeyAction {
     if (state.edition === "MultiSession") {
         return { action: "skipped-multisession" };
+    }
+    if (state.edition === "Evaluation") {
+        return { action: "skipped-evaluation" };
+    }
+    if (state.channel === "Volume:CSVLK") {
+        return { action: "skipped-kmshost" };
     }
     if (state.edition === "Client" && given.source !== "explicit") {
         return { action: "skipped-client" };
@@ -51,6 +66,9 @@ export function guestKeyAction(state: GuestLicenseState, given: GivenKey = {}): 
     }
     if (state.channel === "Volume:GVLK" && state.partialKey !== "" && key.endsWith(state.partialKey)) {
         return { action: `kept-${source}` };
+    }
+    if (state.licenseStatus === 1 && source !== "explicit" && !state.kmsAnswered) {
+        return { action: "skipped-activated" };
     }
     return { action: `install-${source}`, key };
 }

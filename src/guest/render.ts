@@ -12,7 +12,7 @@ export interface ActivationScriptOptions {
     cloud?: AzureCloud;
     /** On-premises KMS host to use instead of the cloud's. */
     customKmsServer?: CustomKmsServer;
-    /** Name the KMS by DNS name (default) or by its first IP address. */
+    /** Name the KMS by DNS name (default) or by IP address: every address of the cloud, tried in order in the guest. */
     kmsHostForm?: KmsHostForm;
     /** Override the cloud's KMS IP addresses (Azure moved them once, in 2023). */
     kmsIpAddresses?: string[];
@@ -36,15 +36,48 @@ export interface ActivationScriptParameter {
     value: string;
 }
 
+/** What the guest script's `Settings` parameter carries (as hex of UTF-8 JSON). */
+export interface GuestSettings {
+    /** KMS names or addresses to try, in order: the first that accepts TCP is the one `/skms` is set to. */
+    kmsHosts: string[];
+    /** KMS TCP port. */
+    kmsPort: number;
+    /** Guest firewall destinations (IPv4 addresses or prefixes). */
+    kmsAddresses: string[];
+    /** `explicit`, `imageSku`, or empty when the guest detects the key. */
+    keySource: string;
+    /** `build:edition:key` entries the guest detects the key from (only when it detects it). */
+    detectionTable: string[];
+    /** Add the guest firewall rule. */
+    configureFirewall: boolean;
+    /** Exit 2 when activation is only pending. */
+    failOnActivationError: boolean;
+    /** The rerun token, echoed in the result. */
+    runTag: string;
+}
+
+/**
+ * The `Settings` argument: hex of the UTF-8 JSON. Only 0-9 and a-f, which no command line (cmd.exe, PowerShell,
+ * whatever the Run Command handler builds) splits, expands or reads as an array or a statement end.
+ */
+export function encodeSettings(settings: GuestSettings): string {
+    return Buffer.from(JSON.stringify(settings), "utf8").toString("hex");
+}
+
+/** The inverse of `encodeSettings`. */
+export function decodeSettings(value: string): GuestSettings {
+    return JSON.parse(Buffer.from(value, "hex").toString("utf8")) as GuestSettings;
+}
+
 /** Everything the guest needs, rendered from `ActivationScriptOptions`. */
 export interface RenderedActivationScript {
     /** The PowerShell script, exactly as shipped in the package (`activate.ps1`). */
     script: string;
-    /** Its non-secret arguments. */
+    /** Its non-secret arguments: `Settings` only. */
     parameters: ActivationScriptParameter[];
     /** Its secret arguments (`ProductKey`); empty when the guest detects the key. */
     protectedParameters: ActivationScriptParameter[];
-    /** `host:port` the guest points `slmgr /skms` at. */
+    /** `host:port` the guest points `slmgr /skms` at (with `IpAddress`, the first address that answers). */
     kmsEndpoint: string;
     /** Where the key comes from: `explicit`, `imageSku` or `detected` (in the guest). */
     keySource: string;
@@ -82,8 +115,10 @@ export interface ResolvedActivation {
     script: string;
     /** Its non-secret arguments. */
     parameters: ActivationScriptParameter[];
-    /** `host:port` the guest points `slmgr /skms` at. */
+    /** `host:port` the guest points `slmgr /skms` at (with `IpAddress`, the first address; the guest takes the first that answers). */
     kmsEndpoint: string;
+    /** What the `Settings` parameter carries, decoded. */
+    settings: GuestSettings;
     /** `explicit`, `imageSku` or `detected`. */
     keySource: string;
     /** The key `imageSku` selects, if any (a public KMS client setup key). */
@@ -106,27 +141,30 @@ export function resolveActivation(options: Omit<ActivationScriptOptions, "produc
 
     const kmsIps = options.kmsIpAddresses ?? [...endpoint.ipAddresses];
     const custom = options.customKmsServer;
-    const host = custom ? custom.host : options.kmsHostForm === KmsHostForm.IpAddress ? kmsIps[0] : endpoint.host;
+    // IpAddress: every address of the cloud, azkms first; the guest points /skms at the first that accepts TCP.
+    const hosts = custom ? [custom.host] : options.kmsHostForm === KmsHostForm.IpAddress ? kmsIps : [endpoint.host];
     const port = custom?.port ?? KMS_PORT;
     const addresses = custom ? custom.addressPrefixes : kmsIps;
     const imageSkuKey = options.imageSku === undefined ? undefined : kmsClientKeyForSku(options.imageSku);
     const keySource = hasExplicitKey ? "explicit" : imageSkuKey !== undefined ? "imageSku" : "detected";
 
-    const parameters: ActivationScriptParameter[] = [
-        { name: "KmsHost", value: host },
-        { name: "KmsPort", value: String(port) },
-        { name: "KmsAddresses", value: addresses.join(",") },
-        { name: "KeySource", value: keySource === "detected" ? "" : keySource },
-        { name: "DetectionTable", value: keySource === "detected" ? renderDetectionTable() : "" },
-        { name: "ConfigureFirewall", value: String(options.configureGuestFirewall ?? true) },
-        { name: "FailOnActivationError", value: String(options.failOnActivationError ?? false) },
-        { name: "RunTag", value: options.rerunToken ?? "" },
-    ];
+    const settings: GuestSettings = {
+        kmsHosts: hosts,
+        kmsPort: port,
+        kmsAddresses: addresses,
+        keySource: keySource === "detected" ? "" : keySource,
+        detectionTable: keySource === "detected" ? renderDetectionTable().split(";") : [],
+        configureFirewall: options.configureGuestFirewall ?? true,
+        failOnActivationError: options.failOnActivationError ?? false,
+        runTag: options.rerunToken ?? "",
+    };
+    const parameters: ActivationScriptParameter[] = [{ name: "Settings", value: encodeSettings(settings) }];
     const script = activationScript();
     return {
         script,
         parameters,
-        kmsEndpoint: `${host}:${port}`,
+        kmsEndpoint: `${hosts[0]}:${port}`,
+        settings,
         keySource,
         imageSkuKey,
         fingerprint: createHash("sha256").update(script).update(JSON.stringify(parameters)).digest("hex").slice(0, 32),
@@ -175,6 +213,15 @@ function quote(value: string): string {
     return `'${value}'`;
 }
 
+// The settings JSON as a single-quoted literal: the values in it are in strict forms, none holds a quote.
+function quoteJson(settings: GuestSettings): string {
+    const json = JSON.stringify(settings);
+    if (json.includes("'")) {
+        throw new Error(`internal: a quote reached the settings`);
+    }
+    return `'${json}'`;
+}
+
 // A fleet's VMs mostly share one invocation: compress it once.
 const payloads = new Map<string, string>();
 
@@ -184,9 +231,11 @@ const payloads = new Map<string, string>();
  * script block logging records (it calls FromBase64String and MemoryStream "suspicious").
  */
 export function renderCommandLine(script: string, parameters: ActivationScriptParameter[]): string {
+    // Settings travel as JSON inside the compressed payload (it compresses far better than its hex) and become the
+    // hex the script takes when the payload runs.
     const args = parameters
         .filter((p) => p.value !== "")
-        .map((p) => `${p.name}=${quote(p.value)}`)
+        .map((p) => (p.name === "Settings" ? `Settings=-join([Text.Encoding]::UTF8.GetBytes(${quoteJson(decodeSettings(p.value))})|%{$_.ToString('x2')})` : `${p.name}=${quote(p.value)}`))
         .join(";");
     const invocation = `$a=@{${args}}\n& {\n${compactScript(script)}\n} @a\n`;
     let payload = payloads.get(invocation);

@@ -6,37 +6,47 @@ export interface GuestLicence {
     channel: string;
     /** Last five characters of the installed key. */
     partialKey: string;
-    /** The KMS host the guest is configured with. */
+    /** `GracePeriodRemaining` in minutes: 259200 (180 days) after a KMS activation, the initial grace before. */
+    grace: number;
+    /** The KMS host (`host:port`) Windows uses: the per-product one when set, else the machine-wide one. */
     kms: string;
+    /** The per-product KMS host (`/skms host <ActivationID>`), empty when none is set. */
+    productKms: string;
 }
 
-/** The guest OS as the script read it. */
+/** The guest's OS as it read it. */
 export interface GuestOs {
     /** `Win32_OperatingSystem.BuildNumber`. */
     build: number;
     /** `OperatingSystemSKU`. */
     sku: number;
-    /** Registry `EditionID`, such as `ServerDatacenter`. */
+    /** Registry `EditionID`. */
     editionId: string;
-    /** The edition the script derived, such as `Datacenter`. */
+    /** Derived edition: a key-table edition, `MultiSession`, `Evaluation`, `Client` or `Unknown`. */
     edition: string;
 }
 
-/** The DNS and TCP probe of the KMS. */
-export interface KmsProbe {
-    /** `ok`, `failed`, `timeout` or `skipped`. */
+/** The guest's reachability probe of the KMS. */
+export interface GuestProbe {
+    /** `up`, or `none` when the VM has no network interface up at all. */
+    network: string;
+    /** `ok`, `nxdomain`, `failed`, `timeout` or `skipped` (an IP address needs no DNS). */
     dns: string;
-    /** `open`, `refused`, `timeout` or `untested`. */
+    /** `open`, `refused` (reset), `timeout` (silently dropped), `unreachable` (no route), `failed` or `untested`. */
     tcp: string;
-    /** The address the TCP probe tried. */
+    /** The address of the last TCP test. */
     address: string;
+    /** The KMS name or address `/skms` was set to: the first that accepted TCP, else the first given. */
+    host: string;
+    /** `address=outcome` of each TCP test, in order (at most four). */
+    tried: string[];
 }
 
 // Optional fields rather than `| null` (the JSON's null becomes absent): Pulumi's schema inference takes no unions, and
 // `activationResult` is a component output.
 /** The one line the guest script ends with, `KMS_ACTIVATION_RESULT <json>`, parsed. */
 export interface ActivationResult {
-    /** Format version (1). */
+    /** Format version (2). */
     v: number;
     /** The rerun token of the run. */
     tag: string;
@@ -44,14 +54,19 @@ export interface ActivationResult {
     os?: GuestOs;
     /** Licence state before the script changed anything. */
     before?: GuestLicence;
-    /** Key action: `installed-*`, `kept-*`, `failed-*`, `skipped-multisession`, `skipped-client`, `unknown-edition` or `none`. */
+    /**
+     * Key action: `installed-*`, `kept-*`, `failed-*`, `skipped-multisession`, `skipped-evaluation`, `skipped-kmshost`,
+     * `skipped-activated`, `skipped-client`, `unknown-edition` or `none`.
+     */
     key: string;
-    /** `host:port` the guest was pointed at. */
+    /** `host:port` the guest was pointed at (`/skms`). */
     endpoint: string;
-    /** Guest firewall rule: `allowed`, `failed` or `skipped`. */
+    /** Guest firewall rule: `allowed`, `failed` (a diagnosis says why; the run goes on) or `skipped`. */
     firewall: string;
-    /** DNS (`ok`, `failed`, `timeout`, `skipped`) and TCP (`open`, `refused`, `timeout`, `untested`) probe of the KMS. */
-    probe?: KmsProbe;
+    /** IMDS attestation (Azure Edition only): `ok`, `failed` or `skipped`. */
+    imds: string;
+    /** DNS and TCP probe of the KMS. */
+    probe?: GuestProbe;
     /** How many times `slmgr /ato` ran. */
     attempts: number;
     /** Licence state at the end. */
@@ -60,13 +75,62 @@ export interface ActivationResult {
     codes: string[];
     /** Security-SPP events of the run, as `<id>:<first code>`. */
     events: string[];
-    /** Plain-language causes and fixes. */
+    /** Plain-language causes and fixes; `parseActivationResult` adds one for each known code. */
     diagnosis: string[];
-    /** `activated`, `licensed` (already), `pending` (KMS retries by itself) or `error`. */
+    /**
+     * `activated` (in this run), `licensed` (already, or a KMS host / MAK licence left as it is), `pending` (only
+     * transient codes: Windows retries by itself), `skipped` (a client edition: not KMS's job) or `error`.
+     */
     status: string;
     /** Seconds the script ran. */
     seconds: number;
 }
+
+/** Plain causes and fixes of the codes the guest reports. */
+export const CODE_DIAGNOSES: Readonly<Record<string, string>> = {
+    "0xC004F074": "no KMS host answered: check the /32 Internet routes, the NSG allow for TCP 1688, and any firewall or NVA on the path (it needs a network rule, not an application rule)",
+    "0x8007232B": "the KMS DNS name does not resolve: fix the custom DNS servers or use kmsHostForm IpAddress",
+    "0xC004F06C": "the guest clock is too far from the KMS host clock: fix time sync",
+    "0xC004F050": "the product key is not valid for this edition: give the KMS client setup key of this edition",
+    "0xC004F069": "this edition takes no KMS client key (evaluation or other media): convert it with DISM /Set-Edition",
+    "0xC004F035": "KMS activates only volume-licensed editions: this one needs another licence",
+    "0xC004F039": "the KMS host has too few clients or KMS is not enabled on it (custom KMS server)",
+    "0xC004F038": "the KMS host count is too low (custom KMS server)",
+    "0x800705B4": "the KMS request timed out: the host is unreachable or overloaded; Windows retries every two hours",
+    "0xC004FD01": "AVMA is not supported on Azure: install the KMS client setup key",
+    "0xC004FD02": "AVMA is not supported on Azure: install the KMS client setup key",
+};
+
+/** Plain causes and fixes of what the guest observed (its probe, firewall and IMDS check). */
+export function stateDiagnoses(result: ActivationResult): string[] {
+    const found: string[] = [];
+    const probe = result.probe;
+    if (probe?.network === "none") {
+        found.push("the VM has no network connection at all: check its NIC and subnet (DNS and KMS cannot be reached; not a DNS problem)");
+    } else if (probe && ["nxdomain", "failed", "timeout"].includes(probe.dns) && probe.tcp !== "open") {
+        found.push(`DNS ${probe.dns}: the DNS servers cannot resolve the KMS name; use kmsHostForm IpAddress or forward the zone`);
+    } else if (probe && probe.tcp !== "open" && probe.tcp !== "untested") {
+        const cause: Record<string, string> = {
+            refused: "refused (a reset: something on the path or the address answers, but not KMS)",
+            timeout: "timed out (silently dropped)",
+            unreachable: "unreachable (no route)",
+        };
+        found.push(
+            `TCP ${probe.address} port ${result.endpoint.split(":").pop()} ${cause[probe.tcp] ?? probe.tcp}: forced tunnel (add /32 Internet routes), NSG or guest firewall deny, ` +
+                "NVA or Azure Firewall without a network rule, or private subnet without explicit outbound (NAT gateway)",
+        );
+    }
+    if (result.firewall === "failed") {
+        found.push("the guest firewall rule was not added (when the Windows Firewall service is stopped, it blocks nothing)");
+    }
+    if (result.imds === "failed") {
+        found.push("Datacenter: Azure Edition: the IMDS attested document (169.254.169.254) did not answer: Windows shows not genuine until the VM reaches IMDS");
+    }
+    return found;
+}
+
+/** Codes that fix themselves (Windows retries every two hours): the only ones that leave a run `pending`. */
+export const TRANSIENT_CODES: readonly string[] = ["0xC004F074", "0x800705B4"];
 
 /** The marker the result line starts with. */
 export const RESULT_MARKER = "KMS_ACTIVATION_RESULT";
@@ -100,6 +164,17 @@ export function parseActivationResult(output: string): ActivationResult | undefi
     for (const list of ["codes", "events", "diagnosis"] as const) {
         const value = result[list] as unknown;
         result[list] = value === undefined || value === null ? [] : Array.isArray(value) ? value : [String(value)];
+    }
+    if (result.probe) {
+        const tried = result.probe.tried as unknown;
+        result.probe.tried = tried === undefined || tried === null ? [] : Array.isArray(tried) ? tried : [String(tried)];
+    }
+    result.diagnosis!.push(...stateDiagnoses(result as ActivationResult));
+    for (const code of result.codes ?? []) {
+        const text = CODE_DIAGNOSES[code];
+        if (text !== undefined) {
+            result.diagnosis!.push(`${code}: ${text}`);
+        }
     }
     return result as ActivationResult;
 }

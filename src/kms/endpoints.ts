@@ -10,7 +10,11 @@ export interface KmsEndpointInfo {
     readonly legacyHost: string;
     /** KMS TCP port. */
     readonly port: number;
-    /** Every KMS IP of the cloud: each gets a /32 route and is a destination of the NSG rule. */
+    /**
+     * Every KMS IP of the cloud: each gets a /32 route and is a destination of the NSG rule. Ordered alike in every
+     * cloud: the addresses of the current (azkms) name first, the legacy name's address last, so the `IpAddress`
+     * host form tries the current KMS first.
+     */
     readonly ipAddresses: readonly string[];
 }
 
@@ -18,6 +22,7 @@ export interface KmsEndpointInfo {
 export const KMS_PORT = 1688;
 
 // Microsoft's "custom routes to enable KMS activation" article lists these; all VMs moved to them in March 2023.
+// The legacy names (kms.core.*) answer at 23.102.135.246, 23.97.0.13 and 42.159.7.249: those go last.
 const ENDPOINTS: Readonly<Record<AzureCloud, KmsEndpointInfo>> = {
     [AzureCloud.AzurePublic]: {
         cloud: AzureCloud.AzurePublic,
@@ -31,7 +36,7 @@ const ENDPOINTS: Readonly<Record<AzureCloud, KmsEndpointInfo>> = {
         host: "azkms.core.usgovcloudapi.net",
         legacyHost: "kms.core.usgovcloudapi.net",
         port: KMS_PORT,
-        ipAddresses: ["23.97.0.13", "52.126.105.2"],
+        ipAddresses: ["52.126.105.2", "23.97.0.13"],
     },
     [AzureCloud.AzureChina]: {
         cloud: AzureCloud.AzureChina,

@@ -10,7 +10,7 @@ export interface ActivationOutcome {
 }
 
 const UNKNOWN: ActivationOutcome = { status: ActivationStatus.Unknown, result: undefined };
-const REPORTED = new Set<string>([ActivationStatus.Activated, ActivationStatus.Licensed, ActivationStatus.Pending, ActivationStatus.Error]);
+const REPORTED = new Set<string>([ActivationStatus.Activated, ActivationStatus.Licensed, ActivationStatus.Pending, ActivationStatus.Error, ActivationStatus.Skipped]);
 
 /** The outcome in an extension's or run command's output; `unknown` when it holds no well-formed result line. */
 export function outcomeOfOutput(output: unknown): ActivationOutcome {

@@ -1,5 +1,5 @@
 import { runExample } from "../../scripts/examples";
-import { secretValue, guestArguments } from "../harness";
+import { secretValue, guestArguments, guestSettings } from "../harness";
 
 test("byo-vhd-forced-tunnel: the spoke's own table and NSG get standalone KMS routes and rule; the VHD VM detects its key", async () => {
     const { harness: h, unreadSubnets } = await runExample("byo-vhd-forced-tunnel");
@@ -31,8 +31,8 @@ test("byo-vhd-forced-tunnel: the spoke's own table and NSG get standalone KMS ro
     const vm = h.one("azure-native:compute:VirtualMachine").inputs as any;
     expect(vm.storageProfile.osDisk.createOption).toBe("Attach");
     const command = secretValue(h.one("azure-native:compute:VirtualMachineExtension").inputs.protectedSettings).commandToExecute;
-    expect(guestArguments(command)).toContain("KmsHost='20.118.99.224'");
+    expect(guestSettings(command).kmsHosts[0]).toBe("20.118.99.224");
     expect(guestArguments(command)).not.toContain("ProductKey=");
-    expect(guestArguments(command)).toContain("DetectionTable='26100:Standard:");
+    expect(guestSettings(command).detectionTable[0]).toMatch(/^26100:Standard:/);
     expect(unreadSubnets).toEqual([]);
 });

@@ -1,5 +1,5 @@
 import { ExampleRun, runExample } from "../../scripts/examples";
-import { secretValue, guestArguments } from "../harness";
+import { secretValue, guestSettings } from "../harness";
 
 // The program runs once per process (require caches it): both tests read the same run.
 let run: ExampleRun;
@@ -27,8 +27,7 @@ test("on-prem-kms: no Internet routes, no NAT gateway, the rule and the guest po
     });
     expect(h.one("azure-native:network:VirtualNetworkPeering").inputs).toMatchObject({ useRemoteGateways: true });
     const command = secretValue(h.one("azure-native:compute:VirtualMachineExtension").inputs.protectedSettings).commandToExecute;
-    expect(guestArguments(command)).toContain("KmsHost='kms01.corp.contoso.com'");
-    expect(guestArguments(command)).toContain("KmsAddresses='10.50.0.10/32,10.50.0.11/32'");
+    expect(guestSettings(command)).toMatchObject({ kmsHosts: ["kms01.corp.contoso.com"], kmsAddresses: ["10.50.0.10/32", "10.50.0.11/32"] });
     // An on-premises KMS is reached privately: the private subnet without NAT is not a problem, so it is not read;
     // only the NSG the rule goes into is read once (its priorities), from the program's own declaration.
     expect(h.invokes).toEqual([{ token: "azure-native:network:getNetworkSecurityGroup", inputs: { resourceGroupName: "onprem-kms", networkSecurityGroupName: "spoke-nsg" } }]);

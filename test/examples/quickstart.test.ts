@@ -1,5 +1,5 @@
 import { runExample } from "../../scripts/examples";
-import { guestArguments, isSecretValue, secretValue } from "../harness";
+import { guestSettings, isSecretValue, secretValue } from "../harness";
 
 test("quickstart: resource group, KMS network with NAT gateway, one activated Azure Edition VM", async () => {
     const { harness: h } = await runExample("quickstart");
@@ -23,7 +23,7 @@ test("quickstart: resource group, KMS network with NAT gateway, one activated Az
     expect(vm.storageProfile.imageReference.sku).toBe("2022-datacenter-azure-edition");
     expect(isSecretValue(vm.osProfile.adminPassword)).toBe(true);
     const ext = h.one("azure-native:compute:VirtualMachineExtension");
-    expect(guestArguments(secretValue(ext.inputs.protectedSettings).commandToExecute)).toContain("KmsHost='azkms.core.windows.net'");
+    expect(guestSettings(secretValue(ext.inputs.protectedSettings).commandToExecute).kmsHosts).toEqual(["azkms.core.windows.net"]);
     const rules = h.registrations.filter((r) => /Route$|SecurityRule$/.test(r.type)).map((r) => r.urn);
     expect(rules.every((u) => ext.dependencies.includes(u))).toBe(true);
     // The subnet, route table and NSG the program declares are read offline from their own registrations, once each

@@ -1,12 +1,12 @@
 import { runExample } from "../../scripts/examples";
-import { guestArguments, secretValue } from "../harness";
+import { guestArguments, guestSettings, secretValue } from "../harness";
 
 test("sovereign-clouds:china: routes, rule and guest use that cloud's KMS (3 routes: 14 Azure resources)", async () => {
     const { harness: h } = await runExample("sovereign-clouds:china");
     expect(h.ofType("azure-native:network:Route").map((r) => r.inputs.addressPrefix)).toEqual(["159.27.28.100/32", "163.228.64.161/32", "42.159.7.249/32"]);
     expect(h.one("azure-native:network:SecurityRule").inputs.destinationAddressPrefixes).toEqual(["159.27.28.100/32", "163.228.64.161/32", "42.159.7.249/32"].map((p) => p.replace("/32", "")));
     const command = secretValue(h.one("azure-native:compute:VirtualMachineExtension").inputs.protectedSettings).commandToExecute;
-    expect(guestArguments(command)).toContain("KmsHost='azkms.core.chinacloudapi.cn'");
+    expect(guestSettings(command).kmsHosts).toEqual(["azkms.core.chinacloudapi.cn"]);
     // Azure Edition images are not a safe default outside the public cloud: a plain Datacenter Gen2 image, a size of
     // that cloud (see examples/sovereign-clouds/README.md for the sources and what is unverified).
     const vm = h.one("azure-native:compute:VirtualMachine").inputs as any;

@@ -2,7 +2,8 @@ import { spawnSync } from "child_process";
 import * as fc from "fast-check";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { guestArguments, mockedPackage, plainStrings, SUBSCRIPTION } from "../harness";
+import { guestArguments, guestSettings, mockedPackage, plainStrings, SUBSCRIPTION } from "../harness";
+import { decodeSettings } from "../../src/guest/render";
 import { expectedPrefix, hostileCases } from "./cases";
 import * as validate from "../../src/validate";
 import { renderActivationScript } from "../../src/guest/render";
@@ -104,8 +105,9 @@ describe("property: what is accepted is in its strict form and reaches the guest
                 fc.pre(accepts(() => validate.hostName("host", host)));
                 expect(host).toMatch(/^[A-Za-z0-9.-]{1,253}$/);
                 const rendered = renderActivationScript({ customKmsServer: { host, addressPrefixes: ["10.0.0.1/32"] } });
-                expect(args(rendered.commandToExecute)).toMatch(new RegExp(`^KmsHost='${host.replace(/\./g, "\\.")}';`));
-                expect(rendered.parameters[0]).toEqual({ name: "KmsHost", value: host });
+                expect(guestSettings(rendered.commandToExecute).kmsHosts).toEqual([host]);
+                expect(decodeSettings(rendered.parameters[0].value).kmsHosts).toEqual([host]);
+                expect(rendered.parameters[0].value).toMatch(/^[0-9a-f]+$/);
             }),
             { numRuns: 300 },
         );
@@ -129,7 +131,7 @@ describe("property: what is accepted is in its strict form and reaches the guest
             fc.property(anyText, (text) => {
                 if (accepts(() => validate.rerunToken("rerunToken", text))) {
                     expect(text).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
-                    expect(args(renderActivationScript({ rerunToken: text }).commandToExecute)).toContain(`RunTag='${text}'`);
+                    expect(guestSettings(renderActivationScript({ rerunToken: text }).commandToExecute).runTag).toBe(text);
                 }
                 if (accepts(() => validate.imageSku("imageSku", text))) {
                     expect(text).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
@@ -143,8 +145,10 @@ describe("property: what is accepted is in its strict form and reaches the guest
         fc.assert(
             fc.property(anyText, anyText, (host, token) => {
                 fc.pre(accepts(() => validate.hostName("h", host)) && accepts(() => validate.rerunToken("r", token)));
-                const parsed = [...args(renderActivationScript({ customKmsServer: { host, addressPrefixes: ["10.0.0.1/32"] }, rerunToken: token }).commandToExecute).matchAll(/(\w+)='([^']*)'/g)];
-                expect(Object.fromEntries(parsed.map((p) => [p[1], p[2]]))).toMatchObject({ KmsHost: host, RunTag: token });
+                const command = renderActivationScript({ customKmsServer: { host, addressPrefixes: ["10.0.0.1/32"] }, rerunToken: token, productKey: "ABCDE-FGHJK-MNPQR-STVWX-YZ234" }).commandToExecute;
+                // Three single-quoted literals and no other quote: the settings JSON (none in it), 'x2' and the key.
+                expect(args(command).match(/'/g)).toHaveLength(6);
+                expect(guestSettings(command)).toMatchObject({ kmsHosts: [host], runTag: token });
             }),
             { numRuns: 200 },
         );

@@ -1,0 +1,169 @@
+// The emulated network of one scenario, in a network and mount namespace of its own (`unshare -mn`, see run.ts):
+//   - "open": a real KMS listener on the address (added to lo), answering like a KMS host (busy, clock skew, errors);
+//   - "tunnel": something on the path completes the TCP handshake and closes without a KMS reply (forced tunnel);
+//   - "refuse": the address exists and nothing listens (RST);
+//   - "drop": routed to a neighbour that never answers (a silent drop: connects time out);
+//   - "unreachable": no route at all.
+// DNS: /etc/resolv.conf and /etc/hosts of the namespace point at a DNS server here that answers A records, NXDOMAIN, or
+// nothing. IMDS: 169.254.169.254:80 answers the attested document (or fails). "No network": no interface but lo.
+// Usage: node network.js -- <command> <args...>; runs the command in that network and exits with its exit code.
+"use strict";
+const { spawn, execFileSync } = require("child_process");
+const dgram = require("dgram");
+const fs = require("fs");
+const http = require("http");
+const net = require("net");
+const path = require("path");
+const windows = require("./windows");
+
+const state = windows.load();
+const network = state.network;
+const dir = path.dirname(process.env.KMS_EMU_STATE);
+const ip = (...args) => execFileSync("ip", args, { stdio: "inherit" });
+const NEIGHBOUR = "10.99.0.2";
+
+ip("link", "set", "lo", "up");
+const hasNetwork = network.available !== false;
+if (hasNetwork) {
+    ip("link", "add", "v0", "type", "veth", "peer", "name", "v1");
+    ip("link", "set", "v0", "up");
+    ip("link", "set", "v1", "up");
+    ip("addr", "add", "10.99.0.1/30", "dev", "v0");
+    // A neighbour whose frames nobody takes: packets routed to it vanish, as behind a dropping NVA.
+    ip("neigh", "add", NEIGHBOUR, "lladdr", "02:00:00:00:00:02", "dev", "v0", "nud", "permanent");
+}
+const onLo = (address) => {
+    if (!address.startsWith("127.")) ip("addr", "add", `${address}/32`, "dev", "lo");
+};
+const dropped = (address) => ip("route", "add", `${address}/32`, "via", NEIGHBOUR, "dev", "v0");
+
+const servers = [];
+for (const kms of hasNetwork ? network.kms ?? [] : []) {
+    if (["open", "tunnel", "refuse"].includes(kms.behaviour)) onLo(kms.address);
+    if (kms.behaviour === "drop") dropped(kms.address);
+    if (kms.behaviour === "open" || kms.behaviour === "tunnel") servers.push(kmsServer(kms));
+}
+
+function kmsServer(kms) {
+    let busy = kms.busy ?? 0;
+    const server = net.createServer((socket) => {
+        if (kms.behaviour === "tunnel") {
+            socket.destroy();
+            return;
+        }
+        let buffer = "";
+        socket.on("error", () => undefined);
+        socket.on("data", (d) => {
+            buffer += d.toString();
+            const nl = buffer.indexOf("\n");
+            if (nl < 0) return;
+            const request = JSON.parse(buffer.slice(0, nl));
+            if (busy > 0) {
+                busy--;
+                return; // overloaded: never answers this request
+            }
+            let hr = kms.reply ?? "0x00000000";
+            // A KMS host refuses a client whose clock is more than four hours off.
+            if (Math.abs(request.clientTime - Date.now()) > 4 * 3600 * 1000) hr = "0xC004F06C";
+            socket.end(JSON.stringify({ hr }) + "\n");
+        });
+    });
+    server.listen(kms.port ?? 1688, kms.address);
+    return server;
+}
+
+// DNS over UDP: A answers from network.dns.records, NXDOMAIN for other names (mode "ok"); all NXDOMAIN ("nxdomain");
+// no answer at all ("timeout").
+const dnsMode = hasNetwork ? network.dns?.mode ?? "ok" : "none";
+fs.writeFileSync(path.join(dir, "hosts"), "127.0.0.1 localhost\n::1 localhost\n");
+const dnsTimeout = Math.max(1, Math.round(10 * (state.timeScale ?? 1)));
+fs.writeFileSync(
+    path.join(dir, "resolv.conf"),
+    dnsMode === "none" ? "nameserver 10.255.255.53\noptions timeout:1 attempts:1\n" : `nameserver 127.0.0.53\noptions timeout:${dnsTimeout} attempts:1\n`,
+);
+execFileSync("mount", ["--bind", path.join(dir, "hosts"), "/etc/hosts"]);
+execFileSync("mount", ["--bind", path.join(dir, "resolv.conf"), "/etc/resolv.conf"]);
+let dnsServer;
+if (dnsMode !== "none") {
+    dnsServer = dgram.createSocket("udp4");
+    dnsServer.on("message", (msg, rinfo) => {
+        if (dnsMode === "timeout") return;
+        const reply = dnsAnswer(msg, dnsMode === "ok" ? network.dns?.records ?? {} : {});
+        if (reply) dnsServer.send(reply, rinfo.port, rinfo.address);
+    });
+    servers.push(dnsServer);
+}
+
+function dnsAnswer(msg, records) {
+    let offset = 12;
+    const labels = [];
+    while (msg[offset] !== 0) {
+        labels.push(msg.slice(offset + 1, offset + 1 + msg[offset]).toString());
+        offset += msg[offset] + 1;
+    }
+    const name = labels.join(".").toLowerCase();
+    const type = msg.readUInt16BE(offset + 1);
+    const question = msg.slice(12, offset + 5);
+    const addresses = records[name];
+    const header = Buffer.alloc(12);
+    msg.copy(header, 0, 0, 2);
+    const answers = addresses && type === 1 ? addresses : [];
+    header.writeUInt16BE(0x8180 | (addresses ? 0 : 3), 2); // response, RD+RA; rcode 3 = NXDOMAIN
+    header.writeUInt16BE(1, 4);
+    header.writeUInt16BE(answers.length, 6);
+    const rrs = answers.map((a) => {
+        const rr = Buffer.alloc(16);
+        rr.writeUInt16BE(0xc00c, 0);
+        rr.writeUInt16BE(1, 2);
+        rr.writeUInt16BE(1, 4);
+        rr.writeUInt32BE(60, 6);
+        rr.writeUInt16BE(4, 10);
+        a.split(".").forEach((octet, i) => rr.writeUInt8(Number(octet), 12 + i));
+        return rr;
+    });
+    return Buffer.concat([header, question, ...rrs]);
+}
+
+// IMDS attested document (Azure Edition checks it): "ok", "error" (HTTP 500), "drop", or "none".
+const imds = hasNetwork ? network.imds ?? "none" : "none";
+if (imds === "ok" || imds === "error") {
+    onLo("169.254.169.254");
+    const server = http.createServer((req, res) => {
+        const ok = imds === "ok" && req.headers.metadata === "true" && req.url.startsWith("/metadata/attested/document");
+        res.writeHead(ok ? 200 : imds === "ok" ? 400 : 500, { "Content-Type": "application/json" });
+        res.end(ok ? JSON.stringify({ encoding: "pkcs7", signature: "MIIL" + "A".repeat(64) }) : JSON.stringify({ error: "internal" }));
+    });
+    server.listen(80, "169.254.169.254");
+    servers.push(server);
+}
+if (imds === "drop") dropped("169.254.169.254");
+
+// The emulated machine's management interface (WMI, event log, registry), for the WindowsEmulator module: one JSON
+// request per line, one JSON answer per line. A server in the namespace answers faster than a process per call.
+const cli = require("./cli");
+const management = net.createServer((socket) => {
+    let buffer = "";
+    socket.on("error", () => undefined);
+    socket.on("data", (d) => {
+        buffer += d.toString();
+        let nl;
+        while ((nl = buffer.indexOf("\n")) >= 0) {
+            const line = buffer.slice(0, nl);
+            buffer = buffer.slice(nl + 1);
+            const request = JSON.parse(line);
+            socket.write(JSON.stringify(cli.answer(request.what, request.argument ?? {})) + "\n");
+        }
+    });
+});
+management.listen(47001, "127.0.0.1");
+servers.push(management);
+
+const listening = servers.map((s) => new Promise((resolve) => (s instanceof dgram.Socket ? s.bind(53, "127.0.0.53", resolve) : s.listening ? resolve() : s.once("listening", resolve))));
+Promise.all(listening).then(() => {
+    const argv = process.argv.slice(process.argv.indexOf("--") + 1);
+    const child = spawn(argv[0], argv.slice(1), { stdio: "inherit" });
+    child.on("exit", (code, signal) => {
+        for (const s of servers) s.close();
+        process.exit(code ?? (signal ? 128 : 1));
+    });
+});

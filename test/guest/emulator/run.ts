@@ -1,0 +1,137 @@
+// Runs the shipped guest script for real (pwsh) on the emulated machine, in its own network namespace.
+import { spawn, spawnSync } from "child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import { homedir, tmpdir } from "os";
+import * as path from "path";
+import { ActivationResult, parseActivationResult } from "../../../src/guest/result";
+import { MachineState } from "./machine";
+
+const HERE = __dirname;
+const ROOT = path.join(HERE, "..", "..", "..");
+
+/** pwsh of the repository's .NET local tool (`dotnet tool restore`), or undefined when it is not there. */
+export function pwshPath(): string | undefined {
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, ".config", "dotnet-tools.json"), "utf8"));
+    const version: string = manifest.tools.powershell.version;
+    const packages = process.env.NUGET_PACKAGES ?? path.join(homedir(), ".nuget", "packages");
+    for (const framework of ["net10.0", "net9.0", "net8.0"]) {
+        const candidate = path.join(packages, "powershell", version, "tools", framework, "any", "unix", "pwsh");
+        if (existsSync(candidate)) {
+            return candidate;
+        }
+    }
+    return undefined;
+}
+
+/** Whether this machine can give a scenario its own network (unshare, ip); the suite needs it. */
+export function namespacesWork(): string | undefined {
+    const probe = spawnSync("unshare", [...unshareFlags(), "ip", "link", "set", "lo", "up"], { encoding: "utf8" });
+    return probe.status === 0 ? undefined : `unshare ${unshareFlags().join(" ")} failed: ${(probe.stderr || probe.error?.message || "").trim()}`;
+}
+
+function unshareFlags(): string[] {
+    return process.getuid?.() === 0 ? ["-mn"] : ["-rmn"];
+}
+
+export interface GuestRun {
+    exitCode: number;
+    stdout: string;
+    stderr: string;
+    result: ActivationResult | undefined;
+    /** The emulated machine after the run. */
+    state: MachineState;
+    seconds: number;
+}
+
+/** A scenario's folder: the state file, %SystemRoot% with cscript.exe and slmgr.vbs, exit codes, temp. */
+export function prepareMachine(name: string, state: MachineState): string {
+    const dir = mkdtempSync(path.join(tmpdir(), `kms-guest-${name.replace(/[^A-Za-z0-9]+/g, "-").slice(0, 40)}-`));
+    const system32 = path.join(dir, "Windows", "System32");
+    mkdirSync(system32, { recursive: true });
+    mkdirSync(path.join(dir, "exit"));
+    mkdirSync(path.join(dir, "tmp"));
+    symlinkSync(path.join(HERE, "bin", "cscript.exe"), path.join(system32, "cscript.exe"));
+    writeFileSync(path.join(system32, "slmgr.vbs"), "' emulated: see test/guest/emulator/windows.js\r\n");
+    chmodSync(path.join(HERE, "bin", "cscript.exe"), 0o755);
+    chmodSync(path.join(HERE, "bin", "netsh.exe"), 0o755);
+    writeFileSync(path.join(dir, "state.json"), JSON.stringify(state, null, 2));
+    return dir;
+}
+
+/** Runs pwsh with `args` on the machine in `dir`; resolves when it ends (killed after `limitSeconds`). */
+export function runOnMachine(dir: string, pwshArgs: string[], limitSeconds = 240): Promise<GuestRun> {
+    const pwsh = pwshPath();
+    if (!pwsh) {
+        throw new Error("pwsh not found: run `dotnet tool restore`");
+    }
+    const env = {
+        ...process.env,
+        PATH: `${path.join(HERE, "bin")}:${process.env.PATH}`,
+        PSModulePath: path.join(HERE, "Modules"),
+        SystemRoot: path.join(dir, "Windows"),
+        KMS_EMU_STATE: path.join(dir, "state.json"),
+        KMS_EMU_EXIT_DIR: path.join(dir, "exit"),
+        TMPDIR: path.join(dir, "tmp"),
+        POWERSHELL_TELEMETRY_OPTOUT: "1",
+        POWERSHELL_UPDATECHECK: "Off",
+        DOTNET_CLI_TELEMETRY_OPTOUT: "1",
+    };
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+        // A process group of its own, so a run past its limit is ended whole (pwsh included) and reported.
+        const child = spawn("unshare", [...unshareFlags(), process.execPath, path.join(HERE, "network.js"), "--", pwsh, ...pwshArgs], { env, detached: true });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d.toString()));
+        child.stderr.on("data", (d) => (stderr += d.toString()));
+        let overrun = false;
+        const timer = setTimeout(() => {
+            overrun = true;
+            try {
+                process.kill(-child.pid!, "SIGKILL");
+            } catch {
+                child.kill("SIGKILL");
+            }
+        }, limitSeconds * 1000);
+        child.on("error", reject);
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            let result: ActivationResult | undefined;
+            try {
+                result = parseActivationResult(stdout);
+            } catch (e) {
+                reject(new Error(`${(e as Error).message}\n${stdout}\n${stderr}`));
+                return;
+            }
+            resolve({
+                exitCode: code ?? -1,
+                stdout: overrun ? `${stdout}\n(ended after ${limitSeconds} s: the run did not finish)` : stdout,
+                stderr,
+                result,
+                state: JSON.parse(readFileSync(path.join(dir, "state.json"), "utf8")),
+                seconds: (Date.now() - started) / 1000,
+            });
+        });
+    });
+}
+
+/** Removes a scenario's folder once its end state has been read. */
+export function removeMachine(dir: string): void {
+    rmSync(dir, { recursive: true, force: true });
+}
+
+/** The CustomScriptExtension's command line, run as Windows would but with pwsh for powershell.exe. */
+export function cseArguments(commandToExecute: string): string[] {
+    const m = /^powershell\.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command "([^"]*)"$/.exec(commandToExecute);
+    if (!m) {
+        throw new Error(`not the rendered command line: ${commandToExecute.slice(0, 80)}`);
+    }
+    return ["-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", m[1]];
+}
+
+/** The Run Command form: the script as a file, `-Name value` for each parameter and protected parameter. */
+export function runCommandArguments(dir: string, script: string, parameters: { name: string; value: string }[]): string[] {
+    const file = path.join(dir, "script.ps1");
+    writeFileSync(file, script);
+    return ["-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", file, ...parameters.flatMap((p) => [`-${p.name}`, p.value])];
+}
