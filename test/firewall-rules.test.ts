@@ -63,7 +63,7 @@ describe("KmsFirewallRules", () => {
 
     test.each([
         ["AzurePublic", ["20.118.99.224", "40.83.235.53", "23.102.135.246"]],
-        ["AzureUSGovernment", ["23.97.0.13", "52.126.105.2"]],
+        ["AzureUSGovernment", ["52.126.105.2", "23.97.0.13"]],
         ["AzureChina", ["159.27.28.100", "163.228.64.161", "42.159.7.249"]],
     ])("%s: the rule allows exactly that cloud's KMS IPs on 1688", async (cloud, ips) => {
         new t.m.KmsFirewallRules("fw", { resourceGroupName: "rg-hub", firewallPolicyName: "fwp-hub", sourceAddresses: SPOKE, cloud: cloud as never });
