@@ -158,8 +158,8 @@ describe("audit", () => {
         const parsed = JSON.parse(out);
         expect(parsed.kms).toEqual({ host: "azkms.core.usgovcloudapi.net", port: 1688, source: "AzureUSGovernment" });
         expect(parsed.addresses.map((a: { address: string; verdict: string }) => [a.address, a.verdict])).toEqual([
-            ["23.97.0.13", "blocked"],
             ["52.126.105.2", "blocked"],
+            ["23.97.0.13", "blocked"],
         ]);
     });
 

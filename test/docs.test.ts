@@ -9,6 +9,8 @@ const ROOT = path.join(__dirname, "..");
 /** Names a snippet uses without defining: the reader's own values. */
 const PLACEHOLDERS: Record<string, string> = {
     output: "string",
+    subnetId: "string",
+    adminPassword: "import(\"@pulumi/pulumi\").Output<string>",
     // Azure resource bodies as `network.getSubnet` and friends or `az ... show` return them.
     subnet: "unknown",
     routeTable: "unknown",
