@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { runExample } from "../../scripts/examples";
 import { buildPlan, renderText } from "../../scripts/plan";
-import { guestArguments, secretValue } from "../harness";
+import { guestSettings, secretValue } from "../harness";
 
 const SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hub-firewall/providers/Microsoft.Network";
 
@@ -81,7 +81,7 @@ test("hub-firewall: the spoke's only way out is the hub firewall, and KMS gets t
     const path = [group.urn, urn("azure-native:network:Route"), urn("azure-native:network:VirtualNetworkPeering", "hub-to-spoke"), urn("azure-native:network:VirtualNetworkPeering", "spoke-to-hub")];
     for (const ext of h.ofType("azure-native:compute:VirtualMachineExtension")) {
         expect(ext.dependencies).toEqual(expect.arrayContaining(path));
-        expect(guestArguments(secretValue(ext.inputs.protectedSettings).commandToExecute)).toContain("KmsHost='azkms.core.windows.net'");
+        expect(guestSettings(secretValue(ext.inputs.protectedSettings).commandToExecute).kmsHosts).toEqual(["azkms.core.windows.net"]);
     }
     // The subnet check is on: the spoke subnet and its route table are read once (as Azure answers them once the
     // path exists: 0.0.0.0/0 to the firewall's private IP), the engine finds the firewall's network rule at that next
