@@ -240,7 +240,7 @@ function checkIdentityIds(field: string, value: string[]): void {
 
 function checkIdentities(context: Context, ids: pulumi.Input<pulumi.Input<string>[]>): Baseline["identity"] {
     // A plain list of plain IDs is checked now; any Output in it, or around it, when it resolves.
-    const plain = Array.isArray(ids) && ids.every((id) => isPlain(id));
+    const plain = isPlain(ids) && (!Array.isArray(ids) || ids.every((id) => isPlain(id)));
     const list = plain ? (ids as string[]) : (pulumi.output(ids) as pulumi.Output<string[]>);
     return { type: compute.ResourceIdentityType.UserAssigned, userAssignedIdentities: validate.checkedInput(context, "userAssignedIdentityIds", list, checkIdentityIds) };
 }
