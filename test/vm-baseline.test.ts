@@ -214,3 +214,21 @@ describe("KmsWindowsVm userAssignedIdentityIds", () => {
         expect(await outputRefusal(baseline.identity!.userAssignedIdentities)).toMatch(/^KmsWindowsVm "o": userAssignedIdentityIds\[1\]: "not-an-id" is not a user-assigned identity ID/);
     });
 });
+
+describe("KmsWindowsVm: anything else through transformations", () => {
+    test("a transformation that merges into props keeps what securityType, dataDisks and userAssignedIdentityIds built", async () => {
+        const availabilitySet = { id: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Compute/availabilitySets/app` };
+        new t.m.KmsWindowsVm(
+            "app-01",
+            { ...BASE, dataDisks: [{ sizeGb: 16 }], userAssignedIdentityIds: [identityId("id-app")] },
+            { transformations: [({ type, props, opts }) => (type === `${C}VirtualMachine` ? { props: { ...props, availabilitySet }, opts } : undefined)] },
+        );
+        await t.h.settle();
+        expect(vmInputs()).toMatchObject({
+            availabilitySet,
+            securityProfile: TRUSTED_LAUNCH,
+            identity: { type: "UserAssigned", userAssignedIdentities: [identityId("id-app")] },
+            storageProfile: { dataDisks: [{ lun: 0, createOption: "Empty", diskSizeGB: 16, deleteOption: "Delete" }] },
+        });
+    });
+});
