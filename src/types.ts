@@ -75,3 +75,42 @@ export enum WindowsLicenseType {
     /** Windows client (10/11) with multi-tenant hosting rights. */
     Windows_Client = "Windows_Client",
 }
+
+/**
+ * Security type of a `KmsWindowsVm`. Trusted Launch (secure boot and a virtual TPM) needs a Generation 2 image;
+ * Standard is a VM without them.
+ */
+export enum VmSecurityType {
+    /** Secure boot and vTPM on (`securityProfile.securityType: TrustedLaunch`). Generation 2 images only. */
+    TrustedLaunch = "TrustedLaunch",
+    /** No secure boot, no vTPM: no `securityProfile` is sent, which is Standard in the API version the provider uses. */
+    Standard = "Standard",
+}
+
+/** Storage type of a `KmsWindowsVm` data disk. */
+export enum DataDiskStorageType {
+    /** Standard HDD, locally redundant. */
+    Standard_LRS = "Standard_LRS",
+    /** Standard SSD, locally redundant. */
+    StandardSSD_LRS = "StandardSSD_LRS",
+    /** Standard SSD, zone-redundant. */
+    StandardSSD_ZRS = "StandardSSD_ZRS",
+    /** Premium SSD, locally redundant. */
+    Premium_LRS = "Premium_LRS",
+    /** Premium SSD, zone-redundant. */
+    Premium_ZRS = "Premium_ZRS",
+    /** Premium SSD v2: data disks only, needs `zone`, host caching `None`. */
+    PremiumV2_LRS = "PremiumV2_LRS",
+    /** Ultra Disk: data disks only, needs `zone`, host caching `None`; turns on the VM's Ultra SSD capability. */
+    UltraSSD_LRS = "UltraSSD_LRS",
+}
+
+/** Host caching of a `KmsWindowsVm` data disk. */
+export enum DataDiskCaching {
+    /** No host caching (the only choice for `PremiumV2_LRS` and `UltraSSD_LRS`; best for write-heavy logs). */
+    None = "None",
+    /** Reads cached on the host (typical for database data files). */
+    ReadOnly = "ReadOnly",
+    /** Reads and writes cached on the host. */
+    ReadWrite = "ReadWrite",
+}

@@ -4,11 +4,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterSubnetCheck, checkDestination, checkSubnetOutbound, privateSubnetCheckMode } from "../network/subnetOutbound";
 import { ActivationResult } from "../guest/result";
 import { claimActivationTarget } from "../network/ownership";
-import { ActivationStatus, PrivateSubnetCheck, WindowsLicenseType } from "../types";
+import { ActivationStatus, DataDiskCaching, DataDiskStorageType, PrivateSubnetCheck, VmSecurityType, WindowsLicenseType } from "../types";
 import * as validate from "../validate";
 import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
 import { componentOptions } from "../versionAliases";
 import { effectiveCloud } from "../kms/cloudConfig";
+import { OsSource, vmBaseline } from "./vmBaseline";
 
 /** A marketplace image. */
 export interface MarketplaceImage {
@@ -40,6 +41,27 @@ export interface VhdImport {
      * `customImageId`), because an attached generalized disk never finishes Windows setup. Default false (specialized).
      */
     generalized?: pulumi.Input<boolean>;
+}
+
+/**
+ * An empty managed data disk, created with the VM and deleted with it (`deleteOption: Delete`): destroying the
+ * stack leaves no disk behind. Keep data you must outlive the VM on a disk you manage yourself.
+ */
+export interface DataDisk {
+    /** Size in GiB: 1 to 32767 (to 65536 for `PremiumV2_LRS` and `UltraSSD_LRS`). */
+    sizeGb: pulumi.Input<number>;
+    /**
+     * LUN, 0 to 63, unique on the VM; plain, because the LUNs of all disks are checked together. Default: the
+     * lowest LUN no other disk of the list takes, in list order.
+     */
+    lun?: number;
+    /**
+     * Storage type. Default `StandardSSD_LRS`. `PremiumV2_LRS` and `UltraSSD_LRS` need `zone` on the VM and host
+     * caching `None`; an Ultra Disk also turns on the VM's Ultra SSD capability.
+     */
+    storageAccountType?: pulumi.Input<DataDiskStorageType>;
+    /** Host caching. Default: Azure's (`None` on Standard disks, `ReadOnly` on Premium). */
+    caching?: pulumi.Input<DataDiskCaching>;
 }
 
 /** Arguments of `KmsWindowsVm`. */
@@ -76,6 +98,24 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
     licenseType?: pulumi.Input<WindowsLicenseType>;
     /** Availability zone (`1`, `2` or `3`) for the VM and, for `vhd`, its imported disk. Default: no zone. */
     zone?: pulumi.Input<string>;
+    /**
+     * Trusted Launch (secure boot and vTPM on) or Standard. Default: `TrustedLaunch` for a Generation 2 marketplace
+     * image (the default image, an `-azure-edition`, `-g2`, `-gen2` or `-gensecond` SKU, Windows 11), the way Azure
+     * creates new Gen2 VMs today ("Trusted launch as default", Microsoft Learn); `Standard` for a Generation 1 SKU
+     * (such as `2019-datacenter`), a `customImageId` (its generation is not known here; set it for a Trusted Launch
+     * capable gallery image) and a `vhd` (an existing disk may boot a loader secure boot would stop). The
+     * default is always sent, never left to the API version. `TrustedLaunch` is refused with a
+     * Generation 1 `MicrosoftWindowsServer` SKU and with a `vhd` whose `hyperVGeneration` is not `V2`.
+     */
+    securityType?: pulumi.Input<VmSecurityType>;
+    /** Empty managed data disks, created and deleted with the VM. Default: none. */
+    dataDisks?: DataDisk[];
+    /**
+     * User-assigned managed identities for the VM: full IDs,
+     * `/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>`.
+     * Default: no identity.
+     */
+    userAssignedIdentityIds?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /** The image `KmsWindowsVm` uses when none is given. */
@@ -151,6 +191,12 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
             : undefined;
         const licenseType = args.licenseType === undefined ? undefined : checked("licenseType", args.licenseType, (f, v: WindowsLicenseType) => validate.enumValue(f, v, WindowsLicenseType));
         const zones = args.zone === undefined ? undefined : [checked("zone", args.zone, checkZone)];
+        const osSource: OsSource = vhdSource
+            ? { kind: "vhd", hyperVGeneration: vhdSource.hyperVGeneration }
+            : customImageId
+              ? { kind: "customImage" }
+              : { kind: "marketplace", publisher: (args.image ?? DEFAULT_IMAGE).publisher, sku: (args.image ?? DEFAULT_IMAGE).sku };
+        const baseline = vmBaseline(context, args, osSource);
         const common = { resourceGroupName, location, tags: args.tags };
         const claim = claimActivationTarget("VM", "vmName", resourceGroupName, vmName, `KmsWindowsVm "${name}"`, this, opts?.parent);
         // The brownfield subnet check (src/network/subnetOutbound.ts): it reads once the path the activation waits for
@@ -170,7 +216,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
             { parent: this },
         );
         // An attached disk must sit in the VM's zone.
-        const importedDisk = vhdSource ? this.importVhd(name, vhdSource, { ...common, zones }, osDiskType) : undefined;
+        const importedDisk = vhdSource ? this.importVhd(name, vhdSource, { ...common, zones, securityProfile: baseline.importedDiskSecurityProfile }, osDiskType) : undefined;
 
         const vm = new compute.VirtualMachine(
             `${name}-vm`,
@@ -180,16 +226,22 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 zones,
                 licenseType,
                 hardwareProfile: { vmSize },
-                storageProfile: importedDisk
-                    ? { osDisk: { createOption: compute.DiskCreateOptionTypes.Attach, osType: compute.OperatingSystemTypes.Windows, managedDisk: { id: importedDisk.id } } }
-                    : {
-                          imageReference: customImageId ? { id: customImageId } : { ...DEFAULT_IMAGE, ...args.image },
-                          osDisk: {
-                              createOption: compute.DiskCreateOptionTypes.FromImage,
-                              managedDisk: { storageAccountType: osDiskType },
-                              deleteOption: compute.DiskDeleteOptionTypes.Delete,
-                          },
-                      },
+                securityProfile: baseline.securityProfile,
+                identity: baseline.identity,
+                additionalCapabilities: baseline.additionalCapabilities,
+                storageProfile: {
+                    ...(importedDisk
+                        ? { osDisk: { createOption: compute.DiskCreateOptionTypes.Attach, osType: compute.OperatingSystemTypes.Windows, managedDisk: { id: importedDisk.id } } }
+                        : {
+                              imageReference: customImageId ? { id: customImageId } : { ...DEFAULT_IMAGE, ...args.image },
+                              osDisk: {
+                                  createOption: compute.DiskCreateOptionTypes.FromImage,
+                                  managedDisk: { storageAccountType: osDiskType },
+                                  deleteOption: compute.DiskDeleteOptionTypes.Delete,
+                              },
+                          }),
+                    ...(baseline.dataDisks ? { dataDisks: baseline.dataDisks } : {}),
+                },
                 osProfile,
                 networkProfile: { networkInterfaces: [{ id: nic.id, primary: true }] },
                 // Boot diagnostics (managed storage) give the serial log and screenshot when activation or boot goes wrong.
@@ -248,7 +300,13 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
     private importVhd(
         name: string,
         source: { sourceUri: pulumi.Input<string>; storageAccountId: pulumi.Input<string>; hyperVGeneration: pulumi.Input<string>; generalized?: pulumi.Input<boolean> },
-        common: { resourceGroupName: pulumi.Input<string>; location?: pulumi.Input<string>; tags?: KmsWindowsVmArgs["tags"]; zones?: pulumi.Input<string>[] },
+        common: {
+            resourceGroupName: pulumi.Input<string>;
+            location?: pulumi.Input<string>;
+            tags?: KmsWindowsVmArgs["tags"];
+            zones?: pulumi.Input<string>[];
+            securityProfile?: pulumi.Input<{ securityType: "TrustedLaunch" } | undefined>;
+        },
         osDiskType: pulumi.Input<string>,
     ): compute.Disk {
         return new compute.Disk(

@@ -111,6 +111,23 @@ export const hostileCases: HostileCase[] = [
     ...each("KmsWindowsVm", "vhd.generalized", [true], true, vhdVm((v) => ({ generalized: v }))),
     ...each("KmsWindowsVm", "licenseType", ["Windows_Enterprise", "windows_server"], true, vm((v) => ({ licenseType: v }))),
     ...each("KmsWindowsVm", "zone", ["0", "4", "1;calc", ""], true, vm((v) => ({ zone: v }))),
+    ...each("KmsWindowsVm", "securityType", ["Secure", "trustedlaunch", ""], true, vm((v) => ({ securityType: v }))),
+    // Trusted Launch on a Generation 1 SKU and on a V1 VHD: refused naming securityType and the image's field.
+    ...each("KmsWindowsVm", "securityType", ["TrustedLaunch"], true, vm((v) => ({ securityType: v, image: { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2019-datacenter" } }))),
+    ...each("KmsWindowsVm", "securityType", ["TrustedLaunch"], true, (m, name, v) =>
+        new m.KmsWindowsVm(name, { resourceGroupName: "rg", subnetId: SUBNET, vhd: { sourceUri: VHD, storageAccountId: STORAGE, hyperVGeneration: "V1" }, securityType: v }),
+    ),
+    ...each("KmsWindowsVm", "dataDisks[0].sizeGb", [0, 32768, 1.5, -8, "8", Number.NaN], true, vm((v) => ({ dataDisks: [{ sizeGb: v }] }))),
+    ...each("KmsWindowsVm", "dataDisks[1].lun", [64, -1, 1.5, 0], false, vm((v) => ({ dataDisks: [{ sizeGb: 8, lun: 0 }, { sizeGb: 8, lun: v }] }))),
+    ...each("KmsWindowsVm", "dataDisks[0].storageAccountType", ["Ultra", "premium_lrs", "PremiumV2_LRS", "UltraSSD_LRS"], true, vm((v) => ({ dataDisks: [{ sizeGb: 8, storageAccountType: v }] }))),
+    ...each("KmsWindowsVm", "dataDisks[0].caching", ["WriteBack", "none"], true, vm((v) => ({ dataDisks: [{ sizeGb: 8, caching: v }] }))),
+    ...each(
+        "KmsWindowsVm",
+        "userAssignedIdentityIds",
+        [[], ["id-app"], [STORAGE], [`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id;calc`], "not-a-list"],
+        true,
+        vm((v) => ({ userAssignedIdentityIds: v })),
+    ),
 ];
 
 /** The error must name this component instance (or its activation child, for a value checked there) and the field. */
