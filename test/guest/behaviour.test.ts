@@ -1,7 +1,7 @@
 // The shipped guest script, executed for real (pwsh) on an emulated Windows licensing stack, through both ways
 // KmsActivation delivers it: the CustomScriptExtension command line and the Run Command form.
 import { renderActivationScript, renderCommandLine } from "../../src/guest/render";
-import { GuestRun, cseArguments, namespacesWork, prepareMachine, pwshPath, removeMachine, runCommandArguments, runOnMachine } from "./emulator/run";
+import { GuestRun, cseArguments, namespacesWork, prepareMachine, removeMachine, runnablePwsh, runCommandArguments, runOnMachine } from "./emulator/run";
 import { osOf } from "./emulator/machine";
 import { Scenario, scenarios, WORST_SCALE, worstCase } from "./scenarios";
 import { readFileSync } from "fs";
@@ -10,7 +10,8 @@ import { RUN_COMMAND_TIMEOUT_SECONDS } from "../../src/vm/kmsActivation";
 
 const SCRIPT = readFileSync(path.join(__dirname, "..", "..", "src", "guest", "activate.ps1"), "utf8");
 
-const pwsh = pwshPath();
+// Resolved once here (a one-time ReadyToRun build of pwsh, see emulator/precompile.ts), not inside a timed test.
+const pwsh = runnablePwsh();
 const namespaceProblem = pwsh ? namespacesWork() : undefined;
 const missing = !pwsh ? "pwsh (the repository's .NET local tool) is not installed" : namespaceProblem;
 const inCi = process.env.CI === "true";

@@ -5,6 +5,7 @@ import { homedir, tmpdir } from "os";
 import * as path from "path";
 import { ActivationResult, parseActivationResult } from "../../../src/guest/result";
 import { MachineState } from "./machine";
+import { precompiledPwsh } from "./precompile";
 
 const HERE = __dirname;
 const ROOT = path.join(HERE, "..", "..", "..");
@@ -21,6 +22,14 @@ export function pwshPath(): string | undefined {
         }
     }
     return undefined;
+}
+
+let runnable: string | undefined;
+/** The pwsh the runs use: the tool's, ReadyToRun-compiled once when crossgen2 can be had (see precompile.ts). */
+export function runnablePwsh(): string | undefined {
+    const pwsh = pwshPath();
+    if (pwsh && runnable === undefined) runnable = precompiledPwsh(pwsh);
+    return pwsh ? runnable : undefined;
 }
 
 /** Whether this machine can give a scenario its own network (unshare, ip); the suite needs it. */
@@ -60,7 +69,7 @@ export function prepareMachine(name: string, state: MachineState): string {
 
 /** Runs pwsh with `args` on the machine in `dir`; resolves when it ends (killed after `limitSeconds`). */
 export function runOnMachine(dir: string, pwshArgs: string[], limitSeconds = 240): Promise<GuestRun> {
-    const pwsh = pwshPath();
+    const pwsh = runnablePwsh();
     if (!pwsh) {
         throw new Error("pwsh not found: run `dotnet tool restore`");
     }
