@@ -9,9 +9,12 @@ import { homedir, tmpdir } from "os";
 import * as path from "path";
 
 const ROOT = path.join(__dirname, "..", "..", "..");
-/** The assemblies a run of the guest script spends its JIT time in. */
+/** The tool's own assemblies a run of the guest script loads (the .NET runtime's are ReadyToRun already). */
 const ASSEMBLIES = [
     "System.Management.Automation",
+    "Microsoft.ApplicationInsights",
+    "Microsoft.PowerShell.MarkdownRender",
+    "runtimes/unix/lib/netstandard1.6/Microsoft.Management.Infrastructure",
     "Microsoft.PowerShell.Commands.Utility",
     "Microsoft.PowerShell.Commands.Management",
     "Microsoft.PowerShell.ConsoleHost",
@@ -57,9 +60,9 @@ export function precompiledPwsh(pwsh: string): string {
     rmSync(building, { recursive: true, force: true });
     mkdirSync(path.dirname(target), { recursive: true });
     cpSync(source, building, { recursive: true });
-    const references = [path.join(runtime.dir, "*.dll"), path.join(source, "*.dll")];
+    const references = [path.join(runtime.dir, "*.dll"), path.join(source, "*.dll"), path.join(source, "runtimes", "unix", "lib", "netstandard1.6", "*.dll")];
     for (const assembly of ASSEMBLIES) {
-        const out = path.join(building, `${assembly}.r2r`);
+        const out = path.join(building, `${path.basename(assembly)}.r2r`);
         const compiled = spawnSync(
             tool,
             [path.join(source, `${assembly}.dll`), "-o", out, "--targetos", "linux", "--targetarch", "x64", "-O", ...references.flatMap((r) => ["-r", r])],
