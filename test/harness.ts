@@ -40,22 +40,18 @@ export function mockedPackage(invoke?: InvokeMock): MockedPackage {
             ctx.h.defaultInvoke = invoke;
         }
         ctx.m = await import("../src");
-        // Each program claims its route tables, NSGs and VMs; a test that runs a second program after reset starts afresh.
-        const { forgetEgressClaims } = await import("../src/network/ownership");
+        // Each program claims, reads and adds to route tables, NSGs and VMs; a test that runs a second program after
+        // reset starts afresh.
+        const { forgetProgramState } = await import("../src/network/programState");
         const reset = ctx.h.reset.bind(ctx.h);
         ctx.h.reset = () => {
             reset();
-            forgetEgressClaims();
+            forgetProgramState();
         };
     });
     beforeEach(async () => {
+        // Each test is its own program: nothing another test claimed or read carries over.
         ctx.h.reset();
-        // Each test is its own program: a route table one test claimed is free in the next.
-        (await import("../src/network/ownership")).forgetEgressClaims();
-        // …and reads nothing another test read: every subnet, route table and NSG is read afresh.
-        (await import("../src/network/azureReads")).forgetReads();
-        (await import("../src/network/programEgress")).forgetProgramEgress();
-        (await import("../src/network/subnetOutbound")).forgetSubnetChecks();
     });
     return ctx;
 }

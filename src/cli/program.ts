@@ -239,14 +239,6 @@ function offlineInvokes(unread: { subnets: string[]; networkObjects: string[] },
     };
 }
 
-// Each run is its own program: nothing read, claimed or planned by an earlier run in this process carries over.
-function forgetProgramState(): void {
-    (require("../network/azureReads") as typeof import("../network/azureReads")).forgetReads();
-    (require("../network/ownership") as typeof import("../network/ownership")).forgetEgressClaims();
-    (require("../network/programEgress") as typeof import("../network/programEgress")).forgetProgramEgress();
-    (require("../network/subnetOutbound") as typeof import("../network/subnetOutbound")).forgetSubnetChecks();
-}
-
 /** Pulumi's message for a missing `config.require`, as an input error with the flag that fixes it. */
 function missingConfig(err: unknown, spec: ProgramSpec): CliInputError | undefined {
     const match = /Missing required configuration variable '([^']+)'/.exec(String((err as Error)?.message ?? err));
@@ -268,7 +260,8 @@ export async function runProgram(spec: ProgramSpec, load: (file: string) => unkn
     const offlineAnswers: OfflineAnswer[] = [];
     harness.defaultInvoke = offlineInvokes(unread, offlineAnswers, azure);
     harness.reset();
-    forgetProgramState();
+    // Each run is its own program: nothing read, claimed or planned by an earlier run in this process carries over.
+    (require("../network/programState") as typeof import("../network/programState")).forgetProgramState();
     pulumi.runtime.setAllConfig(spec.config, spec.secretKeys);
     // A component that fails once its inputs resolve (in an apply) fails a registration, not the program's import.
     const failures: unknown[] = [];
