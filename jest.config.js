@@ -4,6 +4,9 @@ module.exports = {
     testEnvironment: "node",
     roots: ["<rootDir>/test"],
     testTimeout: 60000,
+    // Only the guest behaviour suite runs tests concurrently: most of a guest run is spent waiting on timeouts scaled
+    // down (silent drops, back-off), so a dozen runs at once keep 2 cores busy (test/guest/behaviour.test.ts).
+    maxConcurrency: 12,
     collectCoverageFrom: ["src/**/*.ts"],
     coverageReporters: ["text-summary", "text", "lcov"],
     coverageThreshold: { global: { statements: 90 } },

@@ -1,8 +1,9 @@
 // The shipped guest script, executed for real (pwsh) on an emulated Windows licensing stack, through both ways
 // KmsActivation delivers it: the CustomScriptExtension command line and the Run Command form.
 import { renderActivationScript, renderCommandLine } from "../../src/guest/render";
-import { GuestRun, cseArguments, namespacesWork, prepareMachine, removeMachine, runnablePwsh, runCommandArguments, runOnMachine } from "./emulator/run";
-import { osOf } from "./emulator/machine";
+import { GuestRun, cseArguments, namespacesWork, prepareMachine, readMachine, removeMachine, runInMachine, runnablePwsh, runCommandArguments, runOnMachine } from "./emulator/run";
+import { machine, osOf } from "./emulator/machine";
+import { emulatedPrograms } from "./emulator/programs";
 import { Scenario, scenarios, WORST_SCALE, worstCase } from "./scenarios";
 import { readFileSync } from "fs";
 import * as path from "path";
@@ -19,6 +20,10 @@ const inCi = process.env.CI === "true";
 if (missing && !inCi) {
     // One clear line; the rest of the suite runs. In CI a missing pwsh fails below instead.
     process.stdout.write(`guest behaviour suite did NOT run: ${missing}. Get it with: dotnet tool restore (needs the .NET SDK), then npm test\n`);
+}
+const programs = emulatedPrograms();
+if (!missing && !programs.native) {
+    process.stdout.write(`guest runs use the node clients for cscript.exe and netsh.exe (slower): ${programs.problem}\n`);
 }
 
 const forms = ["CustomScriptExtension", "RunCommand"] as const;
@@ -92,6 +97,38 @@ describe("guest script on an emulated Windows", () => {
     if (missing) {
         return;
     }
+
+    // The emulated programs: what the client on PATH hands over and gives back, and a killed call (the script's timeout)
+    // abandoned where it stood. Both clients: the native one the suite uses, and the node stand-in.
+    const clients = [...(programs.native ? [["native", programs.dir]] : []), ["node", path.join(__dirname, "emulator", "bin")]] as const;
+    test.concurrent.each(clients)("emulated programs (%s client): text, the full 32-bit exit code, and a killed call abandoned", async (_kind, dir) => {
+        const home = prepareMachine("programs", machine({ timeScale: 1, timings: { ipkSeconds: 1, skmsSeconds: 2 } }));
+        const slmgr = '"$SystemRoot/System32/cscript.exe" //nologo "$SystemRoot/System32/slmgr.vbs"';
+        const shell = [
+            `export PATH="${dir}:$PATH"`,
+            // A key slmgr refuses: 0xC004F050, of which Linux keeps 0x50.
+            `${slmgr} /ipk AAAAA-BBBBB-CCCCC-DDDDD-EEEEE & pid=$!; wait $pid; echo "ipk exit=$? full=$(cat "$KMS_EMU_EXIT_DIR/$pid")"`,
+            `${slmgr} /skms kms-control:1688; echo "skms exit=$?"`,
+            // Killed half-way through its 2 s; then waited past the moment it would have landed.
+            `${slmgr} /skms kms-killed:1688 & pid=$!; sleep 0.5; kill -9 $pid; wait $pid; echo "killed exit=$? file=$(ls "$KMS_EMU_EXIT_DIR")"; sleep 2.5`,
+            `netsh.exe advfirewall firewall add rule name=r dir=out action=allow remoteip=10.0.0.1 remoteport=1688; echo "netsh exit=$?"`,
+        ].join("\n");
+        const run = await runInMachine(home, ["sh", "-c", shell], 60);
+        const end = readMachine(home);
+        removeMachine(home);
+        expect(run.stderr.trim()).toBe("Killed"); // the shell's notice for the killed job, nothing from the programs
+        expect(run.stdout.split("\n").filter((l) => / exit=/.test(l))).toEqual([
+            `ipk exit=${0xc004f050 & 0xff} full=${0xc004f050 | 0}`,
+            "skms exit=0",
+            expect.stringMatching(/^killed exit=137 file=\d+$/), // only the /ipk left a code: the killed call never ended
+            "netsh exit=0",
+        ]);
+        expect(run.stdout).toContain("Error: 0xC004F050 The Software Licensing Service reported that the product key is invalid.");
+        expect(run.stdout).toContain("Key Management Service machine name set to kms-control:1688 successfully.");
+        expect(end.service.kmsMachine).toBe("kms-control");
+        expect(end.calls.filter((c) => c.startsWith("slmgr /skms"))).toEqual(["slmgr /skms kms-control:1688", "slmgr /skms kms-killed:1688"]);
+        expect(end.firewall.rules).toEqual([expect.objectContaining({ name: "r", dir: "out", remoteip: "10.0.0.1", remoteport: "1688" })]);
+    }, 60000);
 
     test.concurrent.each(cases)("%s", async (_label, scenario, form) => {
         check(scenario, await run(scenario, form));

@@ -6,6 +6,7 @@
 //   - "unreachable": no route at all.
 // DNS: /etc/resolv.conf and /etc/hosts of the namespace point at a DNS server here that answers A records, NXDOMAIN, or
 // nothing. IMDS: 169.254.169.254:80 answers the attested document (or fails). "No network": no interface but lo.
+// Programs: the emulated cscript.exe and netsh.exe run here, for the clients on PATH (127.0.0.1:47002, see programs/).
 // Usage: node network.js -- <command> <args...>; runs the command in that network and exits with its exit code.
 "use strict";
 const { spawn, execFileSync } = require("child_process");
@@ -19,7 +20,10 @@ const windows = require("./windows");
 const state = windows.load();
 const network = state.network;
 const dir = path.dirname(process.env.KMS_EMU_STATE);
-const ip = (...args) => execFileSync("ip", args, { stdio: "inherit" });
+// The namespace is set up by one `ip -batch` and two bind mounts, run together once the plan below is complete: a
+// process per `ip` command cost more than the rest of this file.
+const ipCommands = [];
+const ip = (...args) => ipCommands.push(args.join(" "));
 const NEIGHBOUR = "10.99.0.2";
 
 ip("link", "set", "lo", "up");
@@ -37,10 +41,34 @@ const onLo = (address) => {
 };
 const dropped = (address) => ip("route", "add", `${address}/32`, "via", NEIGHBOUR, "dev", "v0");
 
-const servers = [];
-for (const kms of hasNetwork ? network.kms ?? [] : []) {
+const kmsHosts = hasNetwork ? network.kms ?? [] : [];
+for (const kms of kmsHosts) {
     if (["open", "tunnel", "refuse"].includes(kms.behaviour)) onLo(kms.address);
     if (kms.behaviour === "drop") dropped(kms.address);
+}
+// IMDS attested document (Azure Edition checks it): "ok", "error" (HTTP 500), "drop", or "none".
+const imds = hasNetwork ? network.imds ?? "none" : "none";
+if (imds === "ok" || imds === "error") onLo("169.254.169.254");
+if (imds === "drop") dropped("169.254.169.254");
+
+// DNS: the namespace's own /etc/hosts and /etc/resolv.conf (bind-mounted below).
+const dnsMode = hasNetwork ? network.dns?.mode ?? "ok" : "none";
+fs.writeFileSync(path.join(dir, "hosts"), "127.0.0.1 localhost\n::1 localhost\n");
+const dnsTimeout = Math.max(1, Math.round(10 * (state.timeScale ?? 1)));
+fs.writeFileSync(
+    path.join(dir, "resolv.conf"),
+    dnsMode === "none" ? "nameserver 10.255.255.53\noptions timeout:1 attempts:1\n" : `nameserver 127.0.0.53\noptions timeout:${dnsTimeout} attempts:1\n`,
+);
+
+fs.writeFileSync(path.join(dir, "ip.batch"), ipCommands.join("\n") + "\n");
+execFileSync(
+    "sh",
+    ["-ec", 'ip -batch "$1"; mount --bind "$2" /etc/hosts; mount --bind "$3" /etc/resolv.conf', "sh", path.join(dir, "ip.batch"), path.join(dir, "hosts"), path.join(dir, "resolv.conf")],
+    { stdio: "inherit" },
+);
+
+const servers = [];
+for (const kms of kmsHosts) {
     if (kms.behaviour === "open" || kms.behaviour === "tunnel") servers.push(kmsServer(kms));
 }
 
@@ -74,15 +102,6 @@ function kmsServer(kms) {
 
 // DNS over UDP: A answers from network.dns.records, NXDOMAIN for other names (mode "ok"); all NXDOMAIN ("nxdomain");
 // no answer at all ("timeout").
-const dnsMode = hasNetwork ? network.dns?.mode ?? "ok" : "none";
-fs.writeFileSync(path.join(dir, "hosts"), "127.0.0.1 localhost\n::1 localhost\n");
-const dnsTimeout = Math.max(1, Math.round(10 * (state.timeScale ?? 1)));
-fs.writeFileSync(
-    path.join(dir, "resolv.conf"),
-    dnsMode === "none" ? "nameserver 10.255.255.53\noptions timeout:1 attempts:1\n" : `nameserver 127.0.0.53\noptions timeout:${dnsTimeout} attempts:1\n`,
-);
-execFileSync("mount", ["--bind", path.join(dir, "hosts"), "/etc/hosts"]);
-execFileSync("mount", ["--bind", path.join(dir, "resolv.conf"), "/etc/resolv.conf"]);
 let dnsServer;
 if (dnsMode !== "none") {
     dnsServer = dgram.createSocket("udp4");
@@ -124,10 +143,7 @@ function dnsAnswer(msg, records) {
     return Buffer.concat([header, question, ...rrs]);
 }
 
-// IMDS attested document (Azure Edition checks it): "ok", "error" (HTTP 500), "drop", or "none".
-const imds = hasNetwork ? network.imds ?? "none" : "none";
 if (imds === "ok" || imds === "error") {
-    onLo("169.254.169.254");
     const server = http.createServer((req, res) => {
         const ok = imds === "ok" && req.headers.metadata === "true" && req.url.startsWith("/metadata/attested/document");
         res.writeHead(ok ? 200 : imds === "ok" ? 400 : 500, { "Content-Type": "application/json" });
@@ -136,7 +152,6 @@ if (imds === "ok" || imds === "error") {
     server.listen(80, "169.254.169.254");
     servers.push(server);
 }
-if (imds === "drop") dropped("169.254.169.254");
 
 // The emulated machine's management interface (WMI, event log, registry), for the WindowsEmulator module: one JSON
 // request per line, one JSON answer per line. A server in the namespace answers faster than a process per call.
@@ -157,6 +172,39 @@ const management = net.createServer((socket) => {
 });
 management.listen(47001, "127.0.0.1");
 servers.push(management);
+
+// The emulated programs (cscript.exe, netsh.exe): a request line from the client on PATH, the program runs here, the
+// answer goes back framed (programs/program.c). A client that is killed closes its connection: the call is abandoned.
+const programs = net.createServer((socket) => {
+    const call = new windows.Call();
+    let buffer = "";
+    let started = false;
+    socket.on("error", () => undefined);
+    socket.on("close", () => call.cancel());
+    socket.on("data", (d) => {
+        if (started) return;
+        buffer += d.toString();
+        const nl = buffer.indexOf("\n");
+        if (nl < 0) return;
+        started = true;
+        const request = JSON.parse(buffer.slice(0, nl));
+        windows.program(request.program, request.args, request.pid, call).then(
+            (result) => {
+                const out = Buffer.from(result.out);
+                const err = Buffer.from(result.err ?? "");
+                socket.end(Buffer.concat([Buffer.from(`${result.exit} ${out.length} ${err.length}\n`), out, err]));
+            },
+            (e) => {
+                if (!(e instanceof windows.Abandoned)) {
+                    process.stderr.write(`emulated ${request.program} failed: ${e.stack}\n`);
+                    socket.destroy();
+                }
+            },
+        );
+    });
+});
+programs.listen(require("./programs/client").PROGRAMS_PORT, "127.0.0.1");
+servers.push(programs);
 
 const listening = servers.map((s) => new Promise((resolve) => (s instanceof dgram.Socket ? s.bind(53, "127.0.0.53", resolve) : s.listening ? resolve() : s.once("listening", resolve))));
 Promise.all(listening).then(() => {

@@ -1,7 +1,8 @@
 // An emulated Windows licensing stack, written from Microsoft's documentation (docs/azure-kms-facts.md sections 4, 7
 // and 8), not from the script under test. Every call reads and writes one JSON state file (KMS_EMU_STATE), so a test can
 // set a machine up and assert what is left of it. The programs Windows offers (cscript running slmgr.vbs, netsh) are
-// executables in ./bin; the cmdlets pwsh on Linux lacks come from Modules/WindowsEmulator, which calls `node cli.js`.
+// run here, in network.js's process: the executables on PATH (programs/program.c, or the node stand-ins in ./bin) only
+// hand their arguments over. The cmdlets pwsh on Linux lacks come from Modules/WindowsEmulator, answered through cli.js.
 "use strict";
 const fs = require("fs");
 const net = require("net");
@@ -53,6 +54,30 @@ function save(state) {
     fs.writeFileSync(statePath(), JSON.stringify(state, null, 2));
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// A program that hangs (a licensing service or firewall that does not answer) never returns: its caller's timeout ends it.
+const hang = () => new Promise(() => undefined);
+
+// One call of an emulated program. When its process is killed, the call is abandoned where it stood: nothing it would
+// have done after that point happens (an /ipk already handed to the service still lands, see load()).
+class Call {
+    constructor() {
+        this.cancelled = false;
+        this.onCancel = [];
+    }
+    cancel() {
+        this.cancelled = true;
+        for (const f of this.onCancel.splice(0)) f();
+    }
+    /** After every wait: stops here when the caller is gone. */
+    check() {
+        if (this.cancelled) throw new Abandoned();
+    }
+}
+class Abandoned extends Error {
+    constructor() {
+        super("the calling process was killed");
+    }
+}
 const scaled = (state, seconds) => Math.round(seconds * 1000 * (state.timeScale ?? 1));
 
 // ---------------------------------------------------------------- WMI ------------------------------------------------
@@ -253,7 +278,7 @@ function keyInfo(state, key) {
 const CHANNEL_DESCRIPTION = { "Volume:GVLK": "VOLUME_KMSCLIENT channel", "Volume:MAK": "VOLUME_MAK channel", "Volume:CSVLK": "VOLUME_KMS channel", Retail: "RETAIL channel" };
 
 /** Runs slmgr.vbs with its arguments; returns { out, err, exit } with exit as a signed 32-bit code. */
-async function slmgr(args) {
+async function slmgr(args, call) {
     let state = load();
     const t = TEXT[state.os.locale] ?? TEXT["en-US"];
     state.calls.push(`slmgr ${args.join(" ")}`);
@@ -266,7 +291,7 @@ async function slmgr(args) {
     const done = () => ({ out: lines.join("\r\n") + "\r\n\r\n", err: "", exit: 0 });
     const op = (args[0] ?? "").toLowerCase();
     // A hung call (a licensing service that does not answer) never returns; the caller's timeout must end it.
-    if ((state.hang ?? []).includes(op)) await new Promise(() => setInterval(() => undefined, 1000));
+    if ((state.hang ?? []).includes(op)) await hang();
     if (op === "/ipk") {
         const key = args[1] ?? "";
         if (!/^[A-Z0-9]{5}(-[A-Z0-9]{5}){4}$/.test(key)) return fail("0xC004F050");
@@ -284,6 +309,7 @@ async function slmgr(args) {
     }
     if (op === "/skms" || op === "/ckms") {
         await sleep(scaled(state, state.timings?.skmsSeconds ?? 0));
+        call.check();
         state = load();
         const activationId = op === "/skms" ? args[2] : args[1];
         let target = state.service;
@@ -320,7 +346,8 @@ async function slmgr(args) {
             return { out: lines.join("\r\n") + "\r\n\r\n", err: "", exit: hresult("0xC004F069") };
         }
         lines.push(t.activating(product.name, product.id));
-        const hr = await activate(state, product);
+        const hr = await activate(state, product, call);
+        call.check();
         state = load();
         const p = state.products.find((x) => x.id === product.id);
         if (hr === "0x00000000") {
@@ -343,7 +370,7 @@ function hresult(hex) {
 
 // SoftwareLicensingProduct.Activate(): a KMS client asks its KMS host (per-product host first, then the machine-wide
 // one); a KMS host or a MAK/retail key activates with Microsoft online.
-async function activate(state, product) {
+async function activate(state, product, call) {
     if (product.productKeyChannel !== "Volume:GVLK") {
         if (product.licenseStatus === 1) return "0x00000000";
         if (state.onlineActivation === "ok") {
@@ -369,6 +396,7 @@ async function activate(state, product) {
         } catch (e) {
             return e.code === "ENOTFOUND" ? "0x8007232B" : "0xC004F074";
         }
+        call.check();
     }
     let last = "0xC004F074";
     for (const address of addresses) {
@@ -376,7 +404,8 @@ async function activate(state, product) {
         const p = s.products.find((x) => x.id === product.id);
         addEvent(s, 12288, `0x0, 0x0, ${host}:${port}, ${s.clientId ?? "6c2b4a3e-0000-4000-8000-000000000001"}, ${new Date().toISOString()}, 1, ${p.licenseStatus}, ${p.gracePeriodRemaining}, ${p.id}, 5`);
         save(s);
-        const reply = await kmsRequest(s, address, port, { activationId: product.id, clientTime: Date.now() + (s.os.clockSkewMinutes ?? 0) * 60000 });
+        const reply = await kmsRequest(s, address, port, { activationId: product.id, clientTime: Date.now() + (s.os.clockSkewMinutes ?? 0) * 60000 }, call);
+        call.check();
         if (reply.hr === undefined) {
             last = reply.error;
             continue;
@@ -402,7 +431,7 @@ function mutate(id, fn) {
 }
 
 // TCP to the KMS with Windows' timing: a silent drop gives up after about 21 s, a refusal after about 2 s (facts §8).
-function kmsRequest(state, address, port, request) {
+function kmsRequest(state, address, port, request, call) {
     return new Promise((resolve) => {
         const socket = net.connect({ host: address, port });
         let connected = false;
@@ -416,6 +445,8 @@ function kmsRequest(state, address, port, request) {
             setTimeout(() => resolve(result), waitMs);
         };
         const timer = setTimeout(() => finish({ error: connected ? "0x800705B4" : "0xC004F074" }), scaled(state, 21));
+        // A killed caller's connection closes with it.
+        call.onCancel.push(() => finish({ error: "0xC004F074" }));
         socket.on("connect", () => {
             connected = true;
             socket.write(JSON.stringify(request) + "\n");
@@ -434,7 +465,7 @@ function kmsRequest(state, address, port, request) {
 
 async function netsh(args) {
     const state = load();
-    if ((state.hang ?? []).includes("netsh")) await new Promise(() => setInterval(() => undefined, 1000));
+    if ((state.hang ?? []).includes("netsh")) await hang();
     state.calls.push(`netsh ${args.join(" ")}`);
     const fw = state.firewall;
     const out = (text, exit) => {
@@ -479,13 +510,37 @@ function registry(state, path) {
     return undefined;
 }
 
-/** A program's exit: Windows keeps all 32 bits, Linux only 8, so the full code is left where Start-Process finds it. */
-function exitWith(result) {
-    process.stdout.write(result.out);
-    if (result.err) process.stderr.write(result.err);
-    const dir = process.env.KMS_EMU_EXIT_DIR;
-    if (dir) fs.writeFileSync(`${dir}/${process.pid}`, String(result.exit));
-    process.exitCode = result.exit === 0 ? 0 : (result.exit & 0xff) || 1;
+// ---------------------------------------------------------------- programs -------------------------------------------
+
+/** cscript.exe: `cscript //nologo <path>\slmgr.vbs <options>`; any other script is not on this machine. */
+async function cscript(args, call) {
+    const rest = args.filter((a) => a.toLowerCase() !== "//nologo");
+    const script = rest.shift() ?? "";
+    if (!/slmgr\.vbs$/i.test(script) || !fs.existsSync(script)) {
+        return { out: "", err: `Input Error: Can not find script file "${script}".\r\n`, exit: 1 };
+    }
+    try {
+        return await slmgr(rest, call);
+    } catch (e) {
+        if (e instanceof Abandoned) throw e;
+        return { out: "", err: `${script}(1, 1) Microsoft VBScript runtime error: ${e.message}\r\n`, exit: 1 };
+    }
 }
 
-module.exports = { load, save, wql, events, slmgr, netsh, registry, exitWith, GVLKS, WINDOWS_APP_ID, GRACE_180_DAYS, scaled };
+const PROGRAMS = { "cscript.exe": cscript, "netsh.exe": netsh };
+
+/**
+ * Runs an emulated program for the process `pid`; resolves to { out, err, exit } (exit: the signed 32-bit code), or
+ * rejects with Abandoned when `call` was cancelled. Windows keeps all 32 bits of an exit code and Linux only 8, so the
+ * full code is left in KMS_EMU_EXIT_DIR/<pid>, where the Start-Process shim of the WindowsEmulator module finds it.
+ */
+async function program(name, args, pid, call) {
+    const run = PROGRAMS[name.toLowerCase()];
+    const result = run ? await run(args, call) : { out: "", err: `'${name}' is not recognized as an internal or external command.\r\n`, exit: 1 };
+    call.check();
+    const dir = process.env.KMS_EMU_EXIT_DIR;
+    if (dir) fs.writeFileSync(`${dir}/${pid}`, String(result.exit));
+    return result;
+}
+
+module.exports = { load, save, wql, events, program, registry, Call, Abandoned, GVLKS, WINDOWS_APP_ID, GRACE_180_DAYS, scaled };
