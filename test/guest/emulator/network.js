@@ -16,6 +16,7 @@ const http = require("http");
 const net = require("net");
 const path = require("path");
 const windows = require("./windows");
+const { MANAGEMENT_PORT, PROGRAMS_PORT, STARTED_LINE } = require("./protocol");
 
 const state = windows.load();
 const network = state.network;
@@ -155,11 +156,20 @@ if (imds === "ok" || imds === "error") {
 
 // The emulated machine's management interface (WMI, event log, registry), for the WindowsEmulator module: one JSON
 // request per line, one JSON answer per line. A server in the namespace answers faster than a process per call.
+// The first request to the machine means the script is past pwsh's start-up, most of a run's CPU: said once on
+// stderr for the suite's start gate (run.ts), which takes the line out again.
+let announced = false;
+function announceStarted() {
+    if (!announced) process.stderr.write(STARTED_LINE);
+    announced = true;
+}
+
 const cli = require("./cli");
 const management = net.createServer((socket) => {
     let buffer = "";
     socket.on("error", () => undefined);
     socket.on("data", (d) => {
+        announceStarted();
         buffer += d.toString();
         let nl;
         while ((nl = buffer.indexOf("\n")) >= 0) {
@@ -170,7 +180,7 @@ const management = net.createServer((socket) => {
         }
     });
 });
-management.listen(47001, "127.0.0.1");
+management.listen(MANAGEMENT_PORT, "127.0.0.1");
 servers.push(management);
 
 // The emulated programs (cscript.exe, netsh.exe): a request line from the client on PATH, the program runs here, the
@@ -182,6 +192,7 @@ const programs = net.createServer((socket) => {
     socket.on("error", () => undefined);
     socket.on("close", () => call.cancel());
     socket.on("data", (d) => {
+        announceStarted();
         if (started) return;
         buffer += d.toString();
         const nl = buffer.indexOf("\n");
@@ -203,7 +214,7 @@ const programs = net.createServer((socket) => {
         );
     });
 });
-programs.listen(require("./programs/client").PROGRAMS_PORT, "127.0.0.1");
+programs.listen(PROGRAMS_PORT, "127.0.0.1");
 servers.push(programs);
 
 const listening = servers.map((s) => new Promise((resolve) => (s instanceof dgram.Socket ? s.bind(53, "127.0.0.53", resolve) : s.listening ? resolve() : s.once("listening", resolve))));

@@ -2,8 +2,7 @@
 // program.c (read it for the protocol), one node start-up (~0.12 CPU-s) slower per call.
 "use strict";
 const net = require("net");
-
-const PROGRAMS_PORT = 47002;
+const { PROGRAMS_PORT } = require("../protocol");
 
 function run(name, args) {
     const machine = net.connect({ host: "127.0.0.1", port: PROGRAMS_PORT });
@@ -30,4 +29,4 @@ function run(name, args) {
     });
 }
 
-module.exports = { run, PROGRAMS_PORT };
+module.exports = { run };
