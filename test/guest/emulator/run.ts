@@ -14,9 +14,10 @@ const { STARTED_LINE } = require("./protocol") as { STARTED_LINE: string };
 
 /**
  * Runs wait on timeouts most of their time, so the suite runs a dozen at once; but a dozen pwsh start-ups at once on
- * 2 cores cost ~40 % more CPU than the same start-ups two or three at a time (measured: caches and TLBs thrash). So a
- * run holds one of these slots from its start until its first request to the machine (pwsh's start-up is over, about
- * three quarters of a run's CPU) or its end; its waits hold nothing.
+ * 2 cores cost ~40 % more CPU than the same start-ups two or three at a time (measured here: runs that took 125 CPU-s
+ * one or two at a time took 170-200 CPU-s a dozen at a time). So a run holds one of these slots from its start until
+ * its first request to the machine (pwsh's start-up is over: about three quarters of a run's CPU) or its end; its
+ * waits hold nothing.
  */
 class StartGate {
     private free: number;
@@ -127,7 +128,7 @@ export function runInMachine(dir: string, argv: string[], limitSeconds = 240): P
         // precompiled assemblies most of that work is wasted (measured: ~0.2 CPU-s less a run, behaviour unchanged).
         DOTNET_MultiCoreJitMinNumCpus: "64",
         // W^X flips code pages between writable and executable (mprotect, and a TLB flush on every CPU each time):
-        // with a dozen runs on 2 cores that cost ~25 % of the suite's CPU. Only where code is written changes.
+        // with a dozen runs on 2 cores that cost a fifth of the suite's CPU. Only where code is written changes.
         DOTNET_EnableWriteXorExecute: "0",
     };
     return startGate.enter().then((leave) => runWithSlot(argv, env, limitSeconds, leave));
