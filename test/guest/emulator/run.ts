@@ -39,7 +39,8 @@ class StartGate {
         };
     }
 }
-const startGate = new StartGate(availableParallelism() + 1);
+// As many slots as cores (measured here against cores + 1: 71 s and 129 CPU-s against 73 s and 133, twice each).
+const startGate = new StartGate(availableParallelism());
 
 /** pwsh of the repository's .NET local tool (`dotnet tool restore`), or undefined when it is not there. */
 export function pwshPath(): string | undefined {
