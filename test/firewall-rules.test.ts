@@ -1,20 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { emptyRouteTablesAndNsgs, mockedPackage, valueOf } from "./harness";
+import { emptyRouteTablesAndNsgs, errorOf, mockedPackage, valueOf } from "./harness";
 
 const t = mockedPackage(emptyRouteTablesAndNsgs);
 
 const GROUP = "azure-native:network:FirewallPolicyRuleCollectionGroup";
 const COMPONENT = "azure-kms-activation:index:KmsFirewallRules";
 const SPOKE = ["10.20.0.0/16"];
-
-function errorOf(make: () => unknown): Error {
-    try {
-        make();
-    } catch (err) {
-        return err as Error;
-    }
-    throw new Error("accepted");
-}
 
 /** The group's inputs with the one network rule it must hold. */
 function expectedGroup(destinations: string[], port: number, sources: string[], overrides: { name?: string; priority?: number; collectionPriority?: number } = {}) {

@@ -78,3 +78,18 @@ export function guestSettings(commandLine: string): { kmsHosts: string[]; kmsPor
 export function guestArguments(commandLine: string): string {
     return /^\$a=@\{(.*)\}\n& \{\n/.exec(inflateCommand(commandLine))![1];
 }
+
+/** What `make` throws; a construction that is accepted fails the test here ("accepted"). */
+export function errorOf(make: () => unknown): Error {
+    try {
+        make();
+    } catch (err) {
+        return err as Error;
+    }
+    throw new Error("accepted");
+}
+
+/** The message of what `make` throws (see errorOf). */
+export function refusal(make: () => unknown): string {
+    return errorOf(make).message;
+}

@@ -1,18 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { guestSettings, mockedPackage, secretValue, valueOf } from "./harness";
+import { guestSettings, mockedPackage, refusal, secretValue, valueOf } from "./harness";
 
 const t = mockedPackage();
 
 const VMSS_EXT = "azure-native:compute:VirtualMachineScaleSetExtension";
-
-function refusal(make: () => unknown): string | undefined {
-    try {
-        make();
-    } catch (err) {
-        return (err as Error).message;
-    }
-    return undefined;
-}
 
 describe("KmsActivation on a scale set", () => {
     test("vmScaleSetName: one VirtualMachineScaleSetExtension named KmsActivation, the same secret command and forceUpdateTag as for a VM", async () => {

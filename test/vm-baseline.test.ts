@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { mockedPackage, subnetWithNatGateway, SUBSCRIPTION, valueOf } from "./harness";
+import { mockedPackage, refusal, subnetWithNatGateway, SUBSCRIPTION, valueOf } from "./harness";
 
 const t = mockedPackage(subnetWithNatGateway);
 
@@ -13,15 +13,6 @@ const identityId = (name: string, group = "identities") =>
     `/subscriptions/${SUBSCRIPTION}/resourceGroups/${group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
 
 const vmInputs = () => t.h.one(`${C}VirtualMachine`).inputs as any;
-
-function refusal(make: () => unknown): string {
-    try {
-        make();
-    } catch (err) {
-        return (err as Error).message;
-    }
-    throw new Error("accepted");
-}
 
 // A value checked inside apply fails the Output; its three promises all reject, so all are awaited.
 async function outputRefusal(value: pulumi.Input<unknown>): Promise<string> {

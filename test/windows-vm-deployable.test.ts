@@ -1,4 +1,4 @@
-import { mockedPackage, subnetWithNatGateway, SUBSCRIPTION } from "./harness";
+import { mockedPackage, refusal, subnetWithNatGateway, SUBSCRIPTION } from "./harness";
 
 // Inputs Azure accepts in the API but that cannot deploy a working Windows VM: refused before anything is created.
 const t = mockedPackage(subnetWithNatGateway);
@@ -7,15 +7,6 @@ const SUBNET_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Mi
 const STORAGE = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/vhds`;
 const VHD = "https://vhds.blob.core.windows.net/vhds/legacy-01.vhd";
 const CREDENTIALS = { adminUsername: "kmsadmin", adminPassword: "Correct-Horse-7-Battery" };
-
-function refusal(make: () => unknown): string | undefined {
-    try {
-        make();
-    } catch (err) {
-        return (err as Error).message;
-    }
-    return undefined;
-}
 
 describe("KmsWindowsVm refuses what Azure cannot boot", () => {
     test.each(["PremiumV2_LRS", "UltraSSD_LRS"])("osDiskType %s: data disks only", async (osDiskType) => {

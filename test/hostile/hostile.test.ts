@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fc from "fast-check";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { guestArguments, guestSettings, mockedPackage, plainStrings, SUBSCRIPTION } from "../harness";
+import { errorOf, guestArguments, guestSettings, mockedPackage, plainStrings, SUBSCRIPTION } from "../harness";
 import { decodeSettings } from "../../src/guest/render";
 import { expectedPrefix, hostileCases } from "./cases";
 import * as validate from "../../src/validate";
@@ -10,15 +10,6 @@ import { renderActivationScript } from "../../src/guest/render";
 
 const t = mockedPackage(() => ({}));
 const ROOT = path.join(__dirname, "..", "..");
-
-function errorOf(make: () => unknown): Error {
-    try {
-        make();
-    } catch (err) {
-        return err as Error;
-    }
-    throw new Error("accepted");
-}
 
 describe("hostile input, plain values: refused at construction, naming component and field", () => {
     test("at least 40 cases, over all five components", () => {
