@@ -164,7 +164,7 @@ function announceStarted() {
     announced = true;
 }
 
-const cli = require("./cli");
+const { answer } = require("./management");
 const management = net.createServer((socket) => {
     let buffer = "";
     socket.on("error", () => undefined);
@@ -176,7 +176,7 @@ const management = net.createServer((socket) => {
             const line = buffer.slice(0, nl);
             buffer = buffer.slice(nl + 1);
             const request = JSON.parse(line);
-            socket.write(JSON.stringify(cli.answer(request.what, request.argument ?? {})) + "\n");
+            socket.write(JSON.stringify(answer(request.what, request.argument ?? {})) + "\n");
         }
     });
 });

@@ -2,7 +2,7 @@
 // and 8), not from the script under test. Every call reads and writes one JSON state file (KMS_EMU_STATE), so a test can
 // set a machine up and assert what is left of it. The programs Windows offers (cscript running slmgr.vbs, netsh) are
 // run here, in network.js's process: the executables on PATH (programs/program.c, or the node stand-ins in ./bin) only
-// hand their arguments over. The cmdlets pwsh on Linux lacks come from Modules/WindowsEmulator, answered through cli.js.
+// hand their arguments over. The cmdlets pwsh on Linux lacks come from Modules/WindowsEmulator, answered through management.js.
 "use strict";
 const fs = require("fs");
 const net = require("net");

@@ -1,7 +1,6 @@
-// What the WindowsEmulator module asks of the emulated machine (served by network.js): WMI, events, registry,
-// the full exit code of an emulated program.
+// What the WindowsEmulator module asks of the emulated machine (served by network.js on the management port): WMI,
+// events, registry.
 "use strict";
-const fs = require("fs");
 const windows = require("./windows");
 
 function answer(what, input) {
