@@ -6,7 +6,7 @@
  */
 import { PolicyResource } from "@pulumi/policy";
 import { firewallNextHopFromArm, nameFromId, nsgFromArm } from "../reachability/arm";
-import { NextHopFacts, NsgFacts, PathFacts, RouteTableFacts } from "../reachability/types";
+import { EgressSourceFact, IpGroupFact, LoadBalancerBackendFact, NextHopFacts, NsgFacts, PathFacts, RouteTableFacts } from "../reachability/types";
 import { Group, ROUTE_TABLES, SECURITY_GROUPS, groupChildren } from "./children";
 import { UNKNOWN, get, list, textAt } from "./props";
 
@@ -21,6 +21,9 @@ const T = {
     gateway: "azure-native:network:VirtualNetworkGateway",
     firewallPolicy: "azure-native:network:FirewallPolicy",
     ruleCollectionGroup: "azure-native:network:FirewallPolicyRuleCollectionGroup",
+    loadBalancer: "azure-native:network:LoadBalancer",
+    ipGroup: "azure-native:network:IpGroup",
+    asg: "azure-native:network:ApplicationSecurityGroup",
 };
 
 /** A plain copy of a value; reads that are unknown during preview become `UNKNOWN`. */
@@ -189,6 +192,7 @@ export class StackPaths {
     private readonly nsgs: Index;
     private readonly nats: Index;
     private readonly pips: Index;
+    private readonly lbs: Index;
     private readonly routeGroups = new Map<PolicyResource, Group>();
     private readonly nsgGroups = new Map<PolicyResource, Group>();
     private readonly routesUnplaced: boolean;
@@ -218,6 +222,7 @@ export class StackPaths {
         this.nsgGroupNames = new Set(security.groups.filter((g) => !g.resource && g.name).map((g) => g.name as string));
         this.nats = new Index(candidates(resources, T.nat, ["natGatewayName", "name"]), "natGateways");
         this.pips = new Index(candidates(resources, T.pip, ["publicIpAddressName", "name"]), "publicIPAddresses");
+        this.lbs = new Index(candidates(resources, T.loadBalancer, ["loadBalancerName", "name"]), "loadBalancers");
         this.nextHops = this.firewalls(resources);
         this.gatewaySources = gatewayRouteSources(resources);
     }
@@ -227,14 +232,28 @@ export class StackPaths {
         const policies = new Index(candidates(resources, T.firewallPolicy, ["firewallPolicyName", "name"]), "firewallPolicies");
         const groups = resources.filter((r) => r.type === T.ruleCollectionGroup);
         const hops: NextHopFacts[] = [];
+        // IP groups the stack defines, with known content: a rule naming one is judged by its addresses.
+        const ipGroups: IpGroupFact[] = resources
+            .filter((r) => r.type === T.ipGroup)
+            .flatMap((r) => {
+                const addresses = plain(get(r.props, "ipAddresses"));
+                const name = textOf(r.props, "ipGroupsName", "name");
+                if (!name || hasUnknown(addresses)) return [];
+                const id = textOf(r.props, "id");
+                return [{ name, ...(id ? { id } : {}), ipAddresses: Array.isArray(addresses) ? addresses.filter((a): a is string => typeof a === "string") : [] }];
+            });
         for (const fw of resources.filter((r) => r.type === T.firewall)) {
             const props = plain(fw.props);
             const policyRef = policies.resolve(get(fw.props, "firewallPolicy"), fw, "firewallPolicy");
             let rcgs: unknown[] | undefined;
             let policyName: string | undefined;
+            let dnsProxy: boolean | undefined;
             if (typeof policyRef === "object") {
                 const policy = policyRef.found.resource;
                 policyName = textOf(policy.props, "firewallPolicyName", "name");
+                // E6: FQDN network rules need the policy's DNS proxy; Azure leaves it off unless dnsSettings turns it on.
+                const proxy = get(policy.props, "dnsSettings", "enableProxy");
+                dnsProxy = proxy === UNKNOWN ? undefined : proxy === true;
                 const mine = groups.filter((g) => {
                     const byDep = (g.propertyDependencies?.firewallPolicyName ?? []).some((d) => d.urn === policy.urn);
                     const name = textAt(g.props, "firewallPolicyName");
@@ -257,7 +276,8 @@ export class StackPaths {
             const withIp = firewallNextHopFromArm(props, rcgs, policyName);
             const base = withIp ?? firewallNextHopFromArm({ ...(props as object), ipConfigurations: [{ privateIPAddress: key }] }, rcgs, policyName);
             if (base) {
-                hops.push({ ...base, azureFirewall: { ...base.azureFirewall!, name: textOf(fw.props, "azureFirewallName", "name") ?? fw.name } });
+                const extra = { ...(dnsProxy !== undefined ? { dnsProxy } : {}), ...(ipGroups.length > 0 ? { ipGroups } : {}) };
+                hops.push({ ...base, azureFirewall: { ...base.azureFirewall!, name: textOf(fw.props, "azureFirewallName", "name") ?? fw.name, ...extra } });
                 if (withIp) hops.push({ ...hops[hops.length - 1], ipAddress: key });
             }
         }
@@ -330,6 +350,71 @@ export class StackPaths {
         return facts;
     }
 
+    /** E4: whether the stack's NAT gateway holds a public IP or prefix; `{}` when it is not the stack's or not known yet. */
+    private natPublicIp(reference: unknown, holder: PolicyResource, key: string): { hasPublicIp?: boolean } {
+        const ref = reference === UNKNOWN ? "unknown" : this.nats.resolve(reference, holder, key);
+        if (typeof ref !== "object") return {};
+        const ips = list(get(ref.found.resource.props, "publicIpAddresses"));
+        const prefixes = list(get(ref.found.resource.props, "publicIpPrefixes"));
+        const count = (v: unknown) => (v === UNKNOWN ? undefined : Array.isArray(v) ? v.length : 0);
+        const a = count(ips);
+        const b = count(prefixes);
+        if (a === undefined || b === undefined) return (a ?? 0) + (b ?? 0) > 0 ? { hasPublicIp: true } : {};
+        return { hasPublicIp: a + b > 0 };
+    }
+
+    /** N4: the NIC's application security groups as their names (lower case); `undefined` while one is not known yet. */
+    private asgsOf(value: unknown): string[] | undefined {
+        if (value === undefined || value === null) return [];
+        const items = list(value);
+        if (!Array.isArray(items)) return undefined;
+        const names = items.map((a) => {
+            const id = typeof a === "string" ? a : get(a, "id");
+            return typeof id === "string" ? nameFromId(id, "applicationSecurityGroups") : undefined;
+        });
+        return names.every((n): n is string => typeof n === "string") ? names : undefined;
+    }
+
+    /**
+     * E5: the balancers whose backend pools hold the NIC, with their SKU, and the outbound a public Standard one gives
+     * through an outbound rule for that pool. A pool of a balancer outside the stack keeps its SKU and rules unknown.
+     */
+    private balancersOf(pools: unknown, nic: PolicyResource): { backends?: LoadBalancerBackendFact[]; outbound: EgressSourceFact | null | undefined } {
+        if (pools === undefined || pools === null || (Array.isArray(pools) && pools.length === 0)) return { backends: [], outbound: null };
+        if (!Array.isArray(pools)) return { outbound: undefined };
+        const backends: LoadBalancerBackendFact[] = [];
+        let given: EgressSourceFact | undefined;
+        let unknown = false;
+        for (const pool of pools) {
+            const id = get(pool, "id");
+            const lbName = typeof id === "string" ? nameFromId(id, "loadBalancers") : undefined;
+            const poolName = typeof id === "string" ? nameFromId(id, "backendAddressPools") : undefined;
+            const ref = lbName ? this.lbs.resolve(`/loadBalancers/${lbName}`, nic, "ipConfigurations") : "unknown";
+            if (typeof ref !== "object") {
+                backends.push({ name: lbName ?? "(not known yet)" });
+                unknown = true;
+                continue;
+            }
+            const props = ref.found.resource.props;
+            const name = textOf(props, "loadBalancerName", "name") ?? ref.found.resource.name;
+            const sku = get(props, "sku", "name");
+            backends.push({ name, ...(typeof sku === "string" ? { sku } : {}) });
+            const frontends = list(get(props, "frontendIPConfigurations"));
+            const rules = list(get(props, "outboundRules"));
+            if (frontends === UNKNOWN || rules === UNKNOWN || hasUnknown(plain(frontends)) || hasUnknown(plain(rules))) {
+                unknown = true;
+                continue;
+            }
+            const isPublic = (Array.isArray(frontends) ? frontends : []).some((f) => get(f, "publicIPAddress") !== undefined || get(f, "publicIPPrefix") !== undefined);
+            const covers = (Array.isArray(rules) ? rules : []).some((r) => {
+                const target = get(r, "backendAddressPool", "id");
+                return typeof target === "string" && poolName !== undefined && nameFromId(target, "backendAddressPools")?.toLowerCase() === poolName.toLowerCase();
+            });
+            if (isPublic && covers) given = given ?? { name };
+        }
+        return { backends, outbound: given ?? (unknown ? undefined : null) };
+    }
+
     /**
      * The path facts of a VM's primary NIC; `undefined` when the NIC or its subnet cannot be found in the
      * stack (not known yet, or owned elsewhere): then there is nothing to judge. `gaps` receives, in plain
@@ -387,6 +472,10 @@ export class StackPaths {
         };
         const outbound = get(sp, "defaultOutboundAccess");
         const pools = list(get(config, "loadBalancerBackendAddressPools"));
+        const balancers = this.balancersOf(pools, nic);
+        const natRef = get(sp, "natGateway");
+        const natGateway = presence(this.nats, natRef, subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "natGateway");
+        const asgs = this.asgsOf(get(config, "applicationSecurityGroups"));
         const privateIp = textAt(config, "privateIPAddress");
         const prefix = textAt(sp, "addressPrefix");
         const subnetNsgKey = subnet.resource.type === T.vnet ? "subnets" : "networkSecurityGroup";
@@ -400,10 +489,12 @@ export class StackPaths {
             routeTable,
             subnetNsg: this.resolveNsg(this.nsgs.resolve(get(sp, "networkSecurityGroup"), subnet.resource, subnetNsgKey), get(sp, "networkSecurityGroup"), note, "subnet"),
             nicNsg: this.resolveNsg(this.nsgs.resolve(get(nic.props, "networkSecurityGroup"), nic, "networkSecurityGroup"), get(nic.props, "networkSecurityGroup"), note, "NIC"),
-            natGateway: presence(this.nats, get(sp, "natGateway"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "natGateway"),
+            natGateway: natGateway ? { ...natGateway, ...this.natPublicIp(natRef, subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "natGateway") } : natGateway,
             nicPublicIp: presence(this.pips, get(config, "publicIPAddress"), nic, "ipConfigurations"),
-            // In a backend pool, outbound depends on the balancer's outbound rules: not judged here.
-            loadBalancerOutbound: pools === UNKNOWN || (Array.isArray(pools) && pools.length > 0) ? undefined : null,
+            // E5: a balancer of the stack tells its SKU and outbound rules; one outside leaves them unknown.
+            loadBalancerOutbound: balancers.outbound,
+            ...(balancers.backends ? { loadBalancerBackends: balancers.backends } : {}),
+            ...(asgs ? { applicationSecurityGroups: asgs } : {}),
             // azure-native 3.x's API leaves default outbound access on when the property is not set.
             ...(outbound === UNKNOWN ? {} : { defaultOutboundAccess: outbound !== false }),
             nextHops: this.nextHops,

@@ -108,7 +108,7 @@ export function subnetFromJson(json: unknown, file: string): Pick<PathFacts, "su
 }
 
 /** `az network nic show` → private IP, public IP and load-balancer membership. */
-export function nicFromJson(json: unknown, file: string): Pick<PathFacts, "privateIpAddress" | "nicPublicIp" | "loadBalancerOutbound"> & { nicName?: string } {
+export function nicFromJson(json: unknown, file: string): Pick<PathFacts, "privateIpAddress" | "nicPublicIp" | "loadBalancerOutbound" | "applicationSecurityGroups"> & { nicName?: string } {
     const n = isObject(json) ? flatten(json) : undefined;
     if (!n || !Array.isArray(n.ipConfigurations) || n.ipConfigurations.length === 0) {
         throw new AzureJsonError(`${file}: not the output of az network nic show (expected an object with ipConfigurations)`);
@@ -120,6 +120,8 @@ export function nicFromJson(json: unknown, file: string): Pick<PathFacts, "priva
         nicPublicIp: nic.publicIp,
         // In a backend pool, outbound depends on the balancer's outbound rules, which the NIC does not show.
         ...(nic.loadBalancerBackendPools.length === 0 ? { loadBalancerOutbound: null } : {}),
+        // N4: an NSG rule from an ASG applies only to member NICs; `az network nic show` lists the memberships.
+        ...(nic.applicationSecurityGroups.length > 0 ? { applicationSecurityGroups: nic.applicationSecurityGroups } : {}),
     };
 }
 
