@@ -52,8 +52,8 @@ describe("no contradiction left: no policy of the pack flags a design the engine
         const facts = base({ routeTable: table(tunnel("VirtualNetworkGateway"), ...kmsRoutes()), subnetNsg: nsg("nsg-app", allowKms(100, ["Internet"]), denyInternet) });
         expect(decideReachability(facts, destinationOf(CASES[0])).verdict).toBe("reachable");
         const hygiene = createKmsActivationPolicies({ hygiene: true });
-        expect(hygiene.map((p) => p.name)).toEqual(["kms-reachability", "kms-windows-vm-activation", "kms-nsg-allow-least-privilege"]);
-        const leastPrivilege = hygiene[2] as { validateResource: (args: object, report: (m: string) => void) => void };
+        expect(hygiene.map((p) => p.name)).toEqual(["kms-reachability", "kms-reachability-unverified", "kms-subnet-reachability", "kms-windows-vm-activation", "kms-nsg-allow-least-privilege"]);
+        const leastPrivilege = hygiene[4] as { validateResource: (args: object, report: (m: string) => void) => void };
         const reported: string[] = [];
         const nsgResource = stackOf(facts).find((r) => r.type === T.nsg) as PolicyResource;
         leastPrivilege.validateResource({ type: T.nsg, name: "nsg-app", urn: nsgResource.urn, props: nsgResource.props, getConfig: () => ({}) }, (m) => reported.push(m));

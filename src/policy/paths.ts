@@ -53,7 +53,7 @@ const lower = (s: string) => s.toLowerCase();
 /** Where a reference points: a resource (or inline entry) of the stack, nothing, something outside, or not known yet. */
 type Ref<T> = { found: T } | "none" | "outside" | "unknown";
 
-interface Candidate {
+export interface Candidate {
     resource: PolicyResource;
     /** The inline entry, for a subnet written inside its VNet. */
     props: unknown;
@@ -162,6 +162,20 @@ function gatewayRouteSources(resources: readonly PolicyResource[]): Map<string, 
     return sources;
 }
 
+/** A subnet the stack defines. */
+export interface StackSubnet {
+    /** Its Azure name (or resource name). */
+    name: string;
+    /** `true` when delegated to a service (no VM goes there); `undefined` while its delegations are not known. */
+    delegated?: boolean;
+    /** The resolved entry, for `pathOfSubnet`. */
+    candidate: Candidate;
+}
+
+function subnetNameOf(subnet: Candidate): string {
+    return subnet.name ? (textOf(subnet.props, "subnetName", "name") ?? subnet.name) : subnet.resource.name;
+}
+
 /** What `pathOf` could not see of a path. */
 export interface PathGaps {
     /** Each element outside the stack or not known yet, in plain words. */
@@ -206,9 +220,12 @@ export class StackPaths {
     private readonly gatewaySources: Map<string, string>;
     private readonly nsgGroupNames: Set<string>;
 
+    private readonly subnetList: Candidate[];
+
     constructor(resources: readonly PolicyResource[]) {
         this.nics = new Index(candidates(resources, T.nic, ["networkInterfaceName", "name"]), "networkInterfaces");
-        this.subnets = new Index(subnetCandidates(resources), "subnets", "virtualNetworks");
+        this.subnetList = subnetCandidates(resources);
+        this.subnets = new Index(this.subnetList, "subnets", "virtualNetworks");
         const routing = groupChildren(resources, ROUTE_TABLES);
         const security = groupChildren(resources, SECURITY_GROUPS);
         this.routesUnplaced = routing.unplaced.length > 0;
@@ -415,6 +432,86 @@ export class StackPaths {
         return { backends, outbound: given ?? (unknown ? undefined : null) };
     }
 
+    /** A reference as an egress source: the stack's resource, one outside it (it still names one), none, or not known yet. */
+    private presence(index: Index, value: unknown, holder: PolicyResource, key: string): { name: string } | null | undefined {
+        if (value === UNKNOWN) return undefined;
+        const ref = index.resolve(value, holder, key);
+        if (ref === "none") return null;
+        if (typeof ref === "object") return { name: textOf(ref.found.resource.props, "natGatewayName", "publicIpAddressName", "name") ?? ref.found.resource.name };
+        const id = get(value, "id");
+        return { name: (typeof id === "string" ? nameFromId(id) : undefined) ?? "(not known yet)" };
+    }
+
+    /** What the subnet decides of a path: its routes (and a gateway's), its NSG, NAT gateway, outbound access, next hops. */
+    private subnetPart(subnet: Candidate, note: Unseen, gaps: PathGaps): PathFacts {
+        const sp = subnet.props;
+        let routeTable = this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "routeTable"), get(sp, "routeTable"), note);
+        // Routes a VPN/ExpressRoute gateway gives the subnet (BGP, or a local network gateway's prefixes) are Azure's to
+        // learn, not the stack's: unless the table stops their propagation, the subnet's routes are not known.
+        const gateway = subnet.parentName !== undefined || subnet.resource.type === T.subnet ? this.gatewaySources.get(lower(String(textOf(subnet.resource.props, "virtualNetworkName", "name") ?? subnet.parentName ?? ""))) : undefined;
+        if (gateway && routeTable !== undefined && routeTable?.disableBgpRoutePropagation !== true) {
+            note(`the routes ${gateway} gives subnet "${textOf(sp, "subnetName", "name") ?? subnet.resource.name}" (learned by Azure from on-premises; the program cannot hold them)`);
+            gaps.gateway = { source: gateway, routeTable };
+            routeTable = undefined;
+        }
+        const outbound = get(sp, "defaultOutboundAccess");
+        const natKey = subnet.resource.type === T.vnet ? "subnets" : "natGateway";
+        const natRef = get(sp, "natGateway");
+        const natGateway = this.presence(this.nats, natRef, subnet.resource, natKey);
+        const prefix = textAt(sp, "addressPrefix");
+        const subnetNsgKey = subnet.resource.type === T.vnet ? "subnets" : "networkSecurityGroup";
+        return {
+            subnetName: subnetNameOf(subnet),
+            // A dynamic address is not known before Azure assigns it, but it lies in the subnet: a source prefix
+            // then matches only when it covers the whole subnet.
+            ...(typeof prefix === "string" ? { privateIpAddress: prefix } : {}),
+            vnetAddressPrefixes: typeof prefix === "string" ? [prefix] : [],
+            routeTable,
+            subnetNsg: this.resolveNsg(this.nsgs.resolve(get(sp, "networkSecurityGroup"), subnet.resource, subnetNsgKey), get(sp, "networkSecurityGroup"), note, "subnet"),
+            natGateway: natGateway ? { ...natGateway, ...this.natPublicIp(natRef, subnet.resource, natKey) } : natGateway,
+            // azure-native 3.x's API leaves default outbound access on when the property is not set.
+            ...(outbound === UNKNOWN ? {} : { defaultOutboundAccess: outbound !== false }),
+            nextHops: this.nextHops,
+        };
+    }
+
+    /** Every subnet the stack defines (standalone or inline in its VNet). */
+    subnetsOfStack(): StackSubnet[] {
+        return this.subnetList.map((c) => {
+            const delegations = list(get(c.props, "delegations"));
+            return {
+                candidate: c,
+                name: subnetNameOf(c),
+                delegated: delegations === UNKNOWN ? undefined : Array.isArray(delegations) && delegations.length > 0,
+            };
+        });
+    }
+
+    /** The stack's subnet of a VM's primary NIC, when both are the stack's. */
+    subnetOfVm(vm: PolicyResource): Candidate | undefined {
+        const nicRefs = list(get(vm.props, "networkProfile", "networkInterfaces"));
+        if (!Array.isArray(nicRefs) || nicRefs.length === 0) return undefined;
+        const primary = nicRefs.find((n) => get(n, "primary") === true) ?? nicRefs[0];
+        const nicRef = this.nics.resolve(primary, vm, "networkProfile");
+        if (typeof nicRef !== "object") return undefined;
+        const configs = list(get(nicRef.found.resource.props, "ipConfigurations"));
+        if (!Array.isArray(configs) || configs.length === 0) return undefined;
+        const config = configs.find((c) => get(c, "primary") === true) ?? configs[0];
+        const ref = this.subnets.resolve(get(config, "subnet"), nicRef.found.resource, "ipConfigurations");
+        return typeof ref === "object" ? ref.found : undefined;
+    }
+
+    /**
+     * The path of a Windows VM placed in the subnet with a plain NIC (no NSG, no public IP, no balancer, no ASG): what
+     * the subnet alone decides (kms-subnet-reachability).
+     */
+    pathOfSubnet(subnet: StackSubnet, gaps: PathGaps = { unseen: [] }): PathFacts {
+        const note: Unseen = (what) => {
+            if (!gaps.unseen.includes(what)) gaps.unseen.push(what);
+        };
+        return { ...this.subnetPart(subnet.candidate, note, gaps), nicNsg: null, nicPublicIp: null, loadBalancerOutbound: null, loadBalancerBackends: [], applicationSecurityGroups: [] };
+    }
+
     /**
      * The path facts of a VM's primary NIC; `undefined` when the NIC or its subnet cannot be found in the
      * stack (not known yet, or owned elsewhere): then there is nothing to judge. `gaps` receives, in plain
@@ -450,54 +547,20 @@ export class StackPaths {
             return undefined;
         }
         const subnet = subnetRef.found;
-        const sp = subnet.props;
-        let routeTable = this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "routeTable"), get(sp, "routeTable"), note);
-        // Routes a VPN/ExpressRoute gateway gives the subnet (BGP, or a local network gateway's prefixes) are Azure's to
-        // learn, not the stack's: unless the table stops their propagation, the subnet's routes are not known.
-        const gateway = subnet.parentName !== undefined || subnet.resource.type === T.subnet ? this.gatewaySources.get(lower(String(textOf(subnet.resource.props, "virtualNetworkName", "name") ?? subnet.parentName ?? ""))) : undefined;
-        if (gateway && routeTable !== undefined && routeTable?.disableBgpRoutePropagation !== true) {
-            note(`the routes ${gateway} gives subnet "${textOf(sp, "subnetName", "name") ?? subnet.resource.name}" (learned by Azure from on-premises; the program cannot hold them)`);
-            gaps.gateway = { source: gateway, routeTable };
-            routeTable = undefined;
-        }
-
-        const presence = (index: Index, value: unknown, holder: PolicyResource, key: string): { name: string } | null | undefined => {
-            if (value === UNKNOWN) return undefined;
-            const ref = index.resolve(value, holder, key);
-            if (ref === "none") return null;
-            if (typeof ref === "object") return { name: textOf(ref.found.resource.props, "natGatewayName", "publicIpAddressName", "name") ?? ref.found.resource.name };
-            // A reference to something outside the stack (or not known yet) still names one.
-            const id = get(value, "id");
-            return { name: (typeof id === "string" ? nameFromId(id) : undefined) ?? "(not known yet)" };
-        };
-        const outbound = get(sp, "defaultOutboundAccess");
         const pools = list(get(config, "loadBalancerBackendAddressPools"));
         const balancers = this.balancersOf(pools, nic);
-        const natRef = get(sp, "natGateway");
-        const natGateway = presence(this.nats, natRef, subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "natGateway");
         const asgs = this.asgsOf(get(config, "applicationSecurityGroups"));
         const privateIp = textAt(config, "privateIPAddress");
-        const prefix = textAt(sp, "addressPrefix");
-        const subnetNsgKey = subnet.resource.type === T.vnet ? "subnets" : "networkSecurityGroup";
         const facts: PathFacts = {
             vmName,
-            subnetName: subnet.name ? (textOf(sp, "subnetName", "name") ?? subnet.name) : subnet.resource.name,
-            // A dynamic address is not known before Azure assigns it, but it lies in the subnet: a source prefix
-            // then matches only when it covers the whole subnet.
-            ...(typeof privateIp === "string" ? { privateIpAddress: privateIp } : typeof prefix === "string" ? { privateIpAddress: prefix } : {}),
-            vnetAddressPrefixes: typeof prefix === "string" ? [prefix] : [],
-            routeTable,
-            subnetNsg: this.resolveNsg(this.nsgs.resolve(get(sp, "networkSecurityGroup"), subnet.resource, subnetNsgKey), get(sp, "networkSecurityGroup"), note, "subnet"),
+            ...this.subnetPart(subnet, note, gaps),
+            ...(typeof privateIp === "string" ? { privateIpAddress: privateIp } : {}),
             nicNsg: this.resolveNsg(this.nsgs.resolve(get(nic.props, "networkSecurityGroup"), nic, "networkSecurityGroup"), get(nic.props, "networkSecurityGroup"), note, "NIC"),
-            natGateway: natGateway ? { ...natGateway, ...this.natPublicIp(natRef, subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "natGateway") } : natGateway,
-            nicPublicIp: presence(this.pips, get(config, "publicIPAddress"), nic, "ipConfigurations"),
+            nicPublicIp: this.presence(this.pips, get(config, "publicIPAddress"), nic, "ipConfigurations"),
             // E5: a balancer of the stack tells its SKU and outbound rules; one outside leaves them unknown.
             loadBalancerOutbound: balancers.outbound,
             ...(balancers.backends ? { loadBalancerBackends: balancers.backends } : {}),
             ...(asgs ? { applicationSecurityGroups: asgs } : {}),
-            // azure-native 3.x's API leaves default outbound access on when the property is not set.
-            ...(outbound === UNKNOWN ? {} : { defaultOutboundAccess: outbound !== false }),
-            nextHops: this.nextHops,
         };
         return facts;
     }
