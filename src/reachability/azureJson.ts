@@ -41,7 +41,13 @@ function strings(value: unknown): string[] {
 /** `az network nic show-effective-route-table` → effective routes (source, state, prefixes, next hop). */
 export function effectiveRoutesFromJson(json: unknown, file: string): RouteFact[] {
     const expected = "az network nic show-effective-route-table";
-    return valueList(json, file, expected).map((entry, i) => {
+    const entries = valueList(json, file, expected);
+    // R2: Azure gives every subnet system routes (the VNet space, 0.0.0.0/0, the private ranges), so a NIC's effective
+    // route table is never empty; an empty list is some other output, and judging it would say "blocked" for nothing.
+    if (entries.length === 0) {
+        throw new AzureJsonError(`${file}: no routes listed; every NIC has system routes: this is not a NIC's effective route table (${expected})`);
+    }
+    return entries.map((entry, i) => {
         const e = isObject(entry) ? flatten(entry) : undefined;
         const prefixes = strings(e?.addressPrefix);
         if (!e || prefixes.length === 0 || typeof e.nextHopType !== "string") {
