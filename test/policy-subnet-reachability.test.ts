@@ -130,3 +130,37 @@ describe("kms-subnet-reachability: network-only stacks are judged (issue 24)", (
         expect(await runStack(subnetPolicy, resources)).toHaveLength(1);
     });
 });
+
+describe("cost (issue 24)", () => {
+    test("the whole pack on 1,000 Windows VMs plus 200 network-only subnets runs in under 2 s", async () => {
+        const resources: PolicyResource[] = [];
+        const sub = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network";
+        const subnet = (name: string, id: string, prefix: string, rt: string, nsgId: string, nat?: string) =>
+            resource(T.subnet, name, { resourceGroupName: "rg", virtualNetworkName: "vnet", subnetName: name, id, addressPrefix: prefix, routeTable: { id: rt }, networkSecurityGroup: { id: nsgId }, ...(nat ? { natGateway: { id: nat }, defaultOutboundAccess: false } : {}) });
+        const nsgOf = (name: string, id: string) => resource(T.nsg, name, { resourceGroupName: "rg", networkSecurityGroupName: name, id, securityRules: [allowKms(100), denyInternet].map((r) => ({ ...r })) });
+        resources.push(resource(T.nat, "nat", { resourceGroupName: "rg", natGatewayName: "nat", id: `${sub}/natGateways/nat`, publicIpAddresses: [{ id: `${sub}/publicIPAddresses/nat-ip` }] }));
+        for (let s = 0; s < 10; s++) {
+            const [id, rt, nsgId] = [`${sub}/virtualNetworks/vnet/subnets/vm-${s}`, `${sub}/routeTables/rt-vm-${s}`, `${sub}/networkSecurityGroups/nsg-vm-${s}`];
+            resources.push(subnet(`vm-${s}`, id, `10.1.${s}.0/24`, rt, nsgId), nsgOf(`nsg-vm-${s}`, nsgId));
+            resources.push(resource(T.routeTable, `rt-vm-${s}`, { resourceGroupName: "rg", routeTableName: `rt-vm-${s}`, id: rt, routes: s % 2 === 0 ? [tunnel("VirtualNetworkGateway"), ...kmsRoutes()] : [tunnel("VirtualNetworkGateway")] }));
+            for (let v = 0; v < 100; v++) {
+                const vm = `vm-${s}-${v}`;
+                resources.push(windowsVm(vm), resource(T.nic, `${vm}-nic`, { resourceGroupName: "rg", networkInterfaceName: `${vm}-nic`, id: ids.nic(vm), ipConfigurations: [{ name: "ipconfig1", subnet: { id } }] }));
+            }
+        }
+        for (let s = 0; s < 200; s++) {
+            const [id, rt, nsgId] = [`${sub}/virtualNetworks/vnet/subnets/net-${s}`, `${sub}/routeTables/rt-net-${s}`, `${sub}/networkSecurityGroups/nsg-net-${s}`];
+            resources.push(subnet(`net-${s}`, id, `10.2.${s}.0/24`, rt, nsgId, `${sub}/natGateways/nat`), nsgOf(`nsg-net-${s}`, nsgId));
+            const routes = s % 4 < 2 ? [tunnel("VirtualNetworkGateway"), ...kmsRoutes()] : s % 4 === 2 ? [tunnel("VirtualNetworkGateway")] : [tunnel()];
+            resources.push(resource(T.routeTable, `rt-net-${s}`, { resourceGroupName: "rg", routeTableName: `rt-net-${s}`, id: rt, routes }));
+        }
+        const started = process.hrtime.bigint();
+        const counts: Record<string, number> = {};
+        for (const p of kmsActivationPolicies) counts[p.name] = (await runStack(p, resources)).length;
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        // Half the VM subnets are forced-tunnelled without /32 routes (500 VMs); a quarter of the network-only subnets
+        // likewise (blocked) and a quarter send 0/0 to an appliance outside the stack (unverified); no VM has an activation.
+        expect(counts).toEqual({ "kms-reachability": 500, "kms-reachability-unverified": 0, "kms-subnet-reachability": 100, "kms-windows-vm-activation": 1000 });
+        expect(ms).toBeLessThan(2000);
+    });
+});
