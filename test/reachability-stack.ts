@@ -44,6 +44,7 @@ export const T = {
 export function expressible(facts: PathFacts): boolean {
     return (
         !facts.bgpRoutes &&
+        facts.bgpRoutesUnknown === undefined &&
         !facts.effectiveRoutes &&
         facts.routeTable !== undefined &&
         facts.nicNsg !== undefined &&

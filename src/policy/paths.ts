@@ -445,14 +445,16 @@ export class StackPaths {
     /** What the subnet decides of a path: its routes (and a gateway's), its NSG, NAT gateway, outbound access, next hops. */
     private subnetPart(subnet: Candidate, note: Unseen, gaps: PathGaps): PathFacts {
         const sp = subnet.props;
-        let routeTable = this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "routeTable"), get(sp, "routeTable"), note);
+        const routeTable = this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "routeTable"), get(sp, "routeTable"), note);
         // Routes a VPN/ExpressRoute gateway gives the subnet (BGP, or a local network gateway's prefixes) are Azure's to
         // learn, not the stack's: unless the table stops their propagation, the subnet's routes are not known.
         const gateway = subnet.parentName !== undefined || subnet.resource.type === T.subnet ? this.gatewaySources.get(lower(String(textOf(subnet.resource.props, "virtualNetworkName", "name") ?? subnet.parentName ?? ""))) : undefined;
+        let bgpRoutesUnknown: string | undefined;
         if (gateway && routeTable !== undefined && routeTable?.disableBgpRoutePropagation !== true) {
             note(`the routes ${gateway} gives subnet "${textOf(sp, "subnetName", "name") ?? subnet.resource.name}" (learned by Azure from on-premises; the program cannot hold them)`);
             gaps.gateway = { source: gateway, routeTable };
-            routeTable = undefined;
+            // R5: the table stays: its /32 user routes decide whatever the gateway gives; the engine leaves the rest unknown.
+            bgpRoutesUnknown = gateway;
         }
         const outbound = get(sp, "defaultOutboundAccess");
         const natKey = subnet.resource.type === T.vnet ? "subnets" : "natGateway";
@@ -467,6 +469,7 @@ export class StackPaths {
             ...(typeof prefix === "string" ? { privateIpAddress: prefix } : {}),
             vnetAddressPrefixes: typeof prefix === "string" ? [prefix] : [],
             routeTable,
+            ...(bgpRoutesUnknown ? { bgpRoutesUnknown } : {}),
             subnetNsg: this.resolveNsg(this.nsgs.resolve(get(sp, "networkSecurityGroup"), subnet.resource, subnetNsgKey), get(sp, "networkSecurityGroup"), note, "subnet"),
             natGateway: natGateway ? { ...natGateway, ...this.natPublicIp(natRef, subnet.resource, natKey) } : natGateway,
             // azure-native 3.x's API leaves default outbound access on when the property is not set.

@@ -79,6 +79,21 @@ function routeTableOf(facts: PathFacts, route: RouteFact): string | undefined {
 
 /** Route step (R1–R3, K1). Returns the next hop type the traffic takes, or undefined when it stops here. */
 function judgeRoute(facts: PathFacts, routes: readonly RouteFact[] | undefined, w: Walk): RouteFact | undefined {
+    if (!routes && facts.bgpRoutesUnknown !== undefined && facts.routeTable !== undefined) {
+        const table = facts.routeTable?.name;
+        step(
+            w,
+            {
+                rule: "R1",
+                kind: "route",
+                element: `routes ${facts.bgpRoutesUnknown} gives ${facts.subnetName ? `subnet "${facts.subnetName}"` : "the VM's subnet"}`,
+                outcome: "unknown",
+                detail: `the routes ${facts.bgpRoutesUnknown} gives the subnet are not known, and no /32 user route carries ${w.address} (R5: one would decide it whatever they are).`,
+            },
+            w.destination.custom ? "give the routes the gateway advertises (or the effective routes of the VM's NIC: azure-kms-activation audit)." : kmsRouteFix(w, table, facts.subnetName),
+        );
+        return undefined;
+    }
     if (!routes) {
         step(w, { rule: "R1", kind: "route", element: `route table of ${facts.subnetName ? `subnet "${facts.subnetName}"` : "the VM's subnet"}`, outcome: "unknown", detail: "the subnet's routes are not known." }, "give the route table (or the effective routes) of the VM's NIC.");
         return undefined;
@@ -117,6 +132,10 @@ function judgeRoute(facts: PathFacts, routes: readonly RouteFact[] | undefined, 
             return route;
         }
     } else if (hop === "internet" || hop === "virtualappliance") {
+        if (facts.bgpRoutesUnknown !== undefined) {
+            step(w, { rule: "R5", kind: "route", element, outcome: "pass", detail: `${detail} It wins over any route ${facts.bgpRoutesUnknown} gives, whatever propagation says: no route is longer than /32, and a user route wins an equal prefix.` });
+            return route;
+        }
         step(w, { rule: hop === "internet" ? "R1" : "R3", kind: "route", element, outcome: "pass", detail });
         return route;
     } else if (hop === "virtualnetworkgateway") {
@@ -144,7 +163,7 @@ function nsgRuleId(r: SecurityRuleFact | undefined, ctx: TagContext): RuleId {
     return "N1";
 }
 
-function judgeNsg(layer: "NIC" | "subnet", nsg: NsgFacts | null | undefined, w: Walk, ctx: TagContext, platformRule: boolean): void {
+function judgeNsg(layer: "NIC" | "subnet", nsg: NsgFacts | null | undefined, w: Walk, ctx: TagContext, platformRule: boolean | undefined): void {
     if (nsg === null) {
         step(w, { rule: "N1", kind: "nsg", element: `${layer} NSG`, outcome: "pass", detail: `no NSG on the ${layer}: the layer allows.` });
         return;
@@ -194,6 +213,14 @@ function judgeNsg(layer: "NIC" | "subnet", nsg: NsgFacts | null | undefined, w: 
     }
     if (platformRule) {
         step(w, { rule: "N2", kind: "nsg", element, outcome: "pass", detail: `${layer} NSG: ${element}${at} would deny, but Azure's KMS platform rule lets TCP 1688 to the KMS through while no 0.0.0.0/0 route is configured.` });
+        return;
+    }
+    if (platformRule === undefined) {
+        step(
+            w,
+            { rule: "N2", kind: "nsg", element, outcome: "unknown", detail: `${layer} NSG: ${element}${at} denies TCP ${port} to ${w.address}${why}; Azure's KMS platform rule lets it through unless a 0.0.0.0/0 route is configured, and the gateway's routes are not known.` },
+            allowFix,
+        );
         return;
     }
     const disabled = w.destination.custom ? "" : " (the KMS platform rule is off: a 0.0.0.0/0 route is configured)";
@@ -367,6 +394,10 @@ function judgeEgress(facts: PathFacts, route: RouteFact, w: Walk): void {
     );
 }
 
+function isUserSlash32(chosen: ReturnType<typeof selectRoute>): boolean {
+    return chosen !== undefined && !chosen.partial && chosen.route.source.toLowerCase() === "user" && chosen.prefix.bits === 32;
+}
+
 const userPrefixes = new WeakMap<readonly RouteFact[], Ipv4Prefix[]>();
 
 /** N5: the prefixes of the user routes in force (an `Invalid` one lost and is not in force). */
@@ -389,9 +420,15 @@ function judgeAddress(facts: PathFacts, routes: readonly RouteFact[] | undefined
         step(w, { rule: "R1", kind: "input", element: `KMS address "${address}"`, outcome: "unknown", detail: `"${address}" is not an IPv4 address or prefix.` }, "give the KMS as IPv4 addresses or prefixes.");
         return finish(w);
     }
-    const route = judgeRoute(facts, routes, w);
+    // R5: with a gateway's routes not known, a /32 user route still decides (no BGP route is longer, and on an equal
+    // prefix the user route wins); any other address's route is not known.
+    const decidedByR5 = facts.bgpRoutesUnknown !== undefined && routes !== undefined && isUserSlash32(selectRoute(routes, prefix));
+    const route = judgeRoute(facts, facts.bgpRoutesUnknown !== undefined && !decidedByR5 ? undefined : routes, w);
     const hop = route?.nextHopType.toLowerCase() ?? w.route?.route.nextHopType.toLowerCase();
-    const platformRule = !destination.custom && destination.port === KMS_PORT && routes !== undefined && !routes.some(isConfiguredDefaultRoute);
+    const configured = routes !== undefined && routes.some(isConfiguredDefaultRoute);
+    // N2: the platform rule is off once a 0/0 is configured; a gateway's routes not known may hold one.
+    const platformRule: boolean | undefined =
+        destination.custom || destination.port !== KMS_PORT || routes === undefined ? false : configured ? false : facts.bgpRoutesUnknown !== undefined ? undefined : true;
     const ctx: TagContext = {
         destination: prefix,
         cloudKms: !destination.custom,

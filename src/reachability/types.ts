@@ -227,6 +227,11 @@ export interface PathFacts {
     vnetAddressPrefixes?: string[];
     /** Routes learned over BGP from a VPN/ExpressRoute gateway (source `VirtualNetworkGateway`). */
     bgpRoutes?: RouteFact[];
+    /**
+     * Set (to the gateway, in words) when a gateway gives the subnet routes these facts do not hold: then only a `/32`
+     * user route decides an address (R5), the rest is unknown, and so is the KMS platform rule (N2) without a known 0/0.
+     */
+    bgpRoutesUnknown?: string;
     /** NSG on the NIC; `null`: none. */
     nicNsg?: NsgFacts | null;
     /** NSG on the subnet; `null`: none. */
