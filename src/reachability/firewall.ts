@@ -16,7 +16,7 @@ function ipGroupOf(reference: string, ctx: FirewallContext): IpGroupFact | undef
     return (ctx.ipGroups ?? []).find((g) => (g.id !== undefined && g.id.toLowerCase() === ref) || g.name.toLowerCase() === name);
 }
 
-/** An IP group in the stack is judged by its addresses; one whose content is not known decides nothing. */
+/** E3: an IP group whose content is known is judged by its addresses, like the rule's own; one not known decides nothing. */
 function ipGroupEntries(references: readonly string[] | undefined, target: Ipv4Prefix | undefined, ctx: FirewallContext): Tri[] {
     return (references ?? []).map((r) => {
         const group = ipGroupOf(r, ctx);
