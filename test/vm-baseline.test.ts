@@ -119,21 +119,29 @@ describe("KmsWindowsVm dataDisks", () => {
         expect(inputs.additionalCapabilities).toBeUndefined();
     });
 
-    test("PremiumV2_LRS and UltraSSD_LRS in a zone: up to 64 TiB, caching None, the Ultra capability on", async () => {
+    test("PremiumV2_LRS and UltraSSD_LRS in a zone: up to 64 TiB, caching None sent even when not given, the Ultra capability on", async () => {
         new t.m.KmsWindowsVm("db-01", {
             ...BASE,
             zone: "2",
             dataDisks: [
                 { sizeGb: 65536, storageAccountType: t.m.DataDiskStorageType.PremiumV2_LRS, caching: t.m.DataDiskCaching.None },
                 { sizeGb: 1024, storageAccountType: t.m.DataDiskStorageType.UltraSSD_LRS },
+                { sizeGb: 512, storageAccountType: t.m.DataDiskStorageType.PremiumV2_LRS },
+                { sizeGb: 256, storageAccountType: pulumi.output(t.m.DataDiskStorageType.UltraSSD_LRS) },
+                { sizeGb: 128, storageAccountType: pulumi.output(t.m.DataDiskStorageType.Premium_LRS) },
             ],
         });
         await t.h.settle();
         const inputs = vmInputs();
         expect(inputs.zones).toEqual(["2"]);
+        // Neither supports host caching, and left unset Azure picks ReadOnly for premium storage and refuses the disk
+        // ("... is not supported with caching type ReadOnly"): None is always sent for them. Other types keep Azure's.
         expect(inputs.storageProfile.dataDisks).toEqual([
             { lun: 0, createOption: "Empty", diskSizeGB: 65536, managedDisk: { storageAccountType: "PremiumV2_LRS" }, caching: "None", deleteOption: "Delete" },
-            { lun: 1, createOption: "Empty", diskSizeGB: 1024, managedDisk: { storageAccountType: "UltraSSD_LRS" }, deleteOption: "Delete" },
+            { lun: 1, createOption: "Empty", diskSizeGB: 1024, managedDisk: { storageAccountType: "UltraSSD_LRS" }, caching: "None", deleteOption: "Delete" },
+            { lun: 2, createOption: "Empty", diskSizeGB: 512, managedDisk: { storageAccountType: "PremiumV2_LRS" }, caching: "None", deleteOption: "Delete" },
+            { lun: 3, createOption: "Empty", diskSizeGB: 256, managedDisk: { storageAccountType: "UltraSSD_LRS" }, caching: "None", deleteOption: "Delete" },
+            { lun: 4, createOption: "Empty", diskSizeGB: 128, managedDisk: { storageAccountType: "Premium_LRS" }, deleteOption: "Delete" },
         ]);
         expect(inputs.additionalCapabilities).toEqual({ ultraSSDEnabled: true });
     });
@@ -152,9 +160,10 @@ describe("KmsWindowsVm dataDisks", () => {
         ["PremiumV2_LRS without a zone", [{ sizeGb: 8, storageAccountType: "PremiumV2_LRS" }], 'dataDisks[0].storageAccountType: PremiumV2_LRS disks are zonal and the VM has no zone; set zone ("1", "2" or "3")'],
         ["UltraSSD_LRS without a zone", [{ sizeGb: 8, storageAccountType: "UltraSSD_LRS" }], "dataDisks[0].storageAccountType: UltraSSD_LRS disks are zonal and the VM has no zone; set zone"],
         ["ReadWrite caching on PremiumV2_LRS", [{ sizeGb: 8, storageAccountType: "PremiumV2_LRS", caching: "ReadWrite" }], "dataDisks[0].caching: ReadWrite host caching is not available on PremiumV2_LRS disks; use None"],
+        ["ReadOnly caching on UltraSSD_LRS", [{ sizeGb: 8, storageAccountType: "UltraSSD_LRS", caching: "ReadOnly" }], "dataDisks[0].caching: ReadOnly host caching is not available on UltraSSD_LRS disks; use None or leave caching out"],
         ["an unknown caching", [{ sizeGb: 8, caching: "WriteBack" }], 'dataDisks[0].caching: "WriteBack" is not allowed; use one of None, ReadOnly, ReadWrite'],
     ])("refused at construction: %s", async (label, dataDisks, message) => {
-        const zone = /caching on PremiumV2/.test(label) ? { zone: "1" } : {};
+        const zone = /caching on (PremiumV2|Ultra)/.test(label) ? { zone: "1" } : {};
         expect(refusal(() => new t.m.KmsWindowsVm("h", { ...BASE, ...zone, dataDisks: dataDisks as any }))).toContain(`KmsWindowsVm "h": ${message}`);
         await t.h.settle();
         expect(t.h.custom()).toEqual([]);
@@ -169,6 +178,8 @@ describe("KmsWindowsVm dataDisks", () => {
         expect(await outputRefusal(type.dataDisks![0].managedDisk.storageAccountType)).toMatch(/^KmsWindowsVm "o": dataDisks\[0\]\.storageAccountType: UltraSSD_LRS disks are zonal/);
         const zoned = vmBaseline(context, { zone: "3", dataDisks: [{ sizeGb: 8, storageAccountType: pulumi.output(t.m.DataDiskStorageType.UltraSSD_LRS) }] }, { kind: "customImage" });
         expect(await valueOf(pulumi.output(zoned.additionalCapabilities))).toEqual({ ultraSSDEnabled: true });
+        const cached = vmBaseline(context, { zone: "3", dataDisks: [{ sizeGb: 8, storageAccountType: "PremiumV2_LRS" as never, caching: pulumi.output(t.m.DataDiskCaching.ReadWrite) }] }, { kind: "customImage" });
+        expect(await outputRefusal(cached.dataDisks![0].caching!)).toMatch(/^KmsWindowsVm "o": dataDisks\[0\]\.caching: ReadWrite host caching is not available on PremiumV2_LRS disks; use None or leave caching out$/);
     });
 });
 

@@ -60,7 +60,10 @@ export interface DataDisk {
      * caching `None`; an Ultra Disk also turns on the VM's Ultra SSD capability.
      */
     storageAccountType?: pulumi.Input<DataDiskStorageType>;
-    /** Host caching. Default: Azure's (`None` on Standard disks, `ReadOnly` on Premium). */
+    /**
+     * Host caching. Default: `None` for `PremiumV2_LRS` and `UltraSSD_LRS` (they support no other; Azure's own default
+     * for premium storage, ReadOnly, would be refused), else Azure's (`None` on Standard disks, `ReadOnly` on Premium).
+     */
     caching?: pulumi.Input<DataDiskCaching>;
 }
 

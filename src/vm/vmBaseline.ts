@@ -38,7 +38,7 @@ export interface DataDiskInputs {
     createOption: "Empty";
     diskSizeGB: pulumi.Input<number>;
     managedDisk: { storageAccountType: pulumi.Input<DataDiskStorageType> };
-    caching?: pulumi.Input<DataDiskCaching>;
+    caching?: pulumi.Input<DataDiskCaching | undefined>;
     deleteOption: "Delete";
 }
 
@@ -174,7 +174,7 @@ function checkDataDisks(context: Context, disks: DataDiskInput[], zoned: boolean
         });
         const caching =
             disk.caching === undefined
-                ? undefined
+                ? defaultCaching(typeOf(disk))
                 : whenKnown([disk.caching, typeOf(disk)], (value: DataDiskCaching, type: DataDiskStorageType) => {
                       validate.inComponent(context.component, context.name, () => checkCaching(`${field}.caching`, value, type));
                       return value;
@@ -209,6 +209,16 @@ function checkSize(field: string, value: number, type: DataDiskStorageType): voi
     if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
         throw new validate.KmsInputError(`${field}: ${JSON.stringify(value)} is not a disk size; give whole GiB from 1 to ${max} for ${type}`);
     }
+}
+
+/**
+ * Premium SSD v2 and Ultra Disk support no host caching, and an unset `caching` is not "none" to Azure: it applies its
+ * premium-storage default, ReadOnly, and refuses the VM ("... is not supported with caching type ReadOnly"; Microsoft
+ * Learn, "Deploy a Premium SSD v2" and "Ultra disks": host caching None only). So None is sent for them; other types
+ * keep Azure's default (None on Standard, ReadOnly on Premium). Undefined leaves the field out.
+ */
+function defaultCaching(type: pulumi.Input<DataDiskStorageType>): pulumi.Input<DataDiskCaching | undefined> | undefined {
+    return whenKnown([type], (t: DataDiskStorageType) => (DATA_ONLY_TYPES.includes(t) ? DataDiskCaching.None : undefined));
 }
 
 function checkCaching(field: string, value: DataDiskCaching, type: DataDiskStorageType): void {
