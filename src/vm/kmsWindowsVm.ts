@@ -108,7 +108,8 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
      * (such as `2019-datacenter`), a `customImageId` (its generation is not known here; set it for a Trusted Launch
      * capable gallery image) and a `vhd` (an existing disk may boot a loader secure boot would stop). The
      * default is always sent, never left to the API version. `TrustedLaunch` is refused with a
-     * Generation 1 `MicrosoftWindowsServer` SKU and with a `vhd` whose `hyperVGeneration` is not `V2`.
+     * Generation 1 `MicrosoftWindowsServer` SKU, with a `vhd` whose `hyperVGeneration` is not `V2`, and with a
+     * managed image (`Microsoft.Compute/images`) as `customImageId`: Trusted Launch needs a gallery image version.
      */
     securityType?: pulumi.Input<VmSecurityType>;
     /** Empty managed data disks, created and deleted with the VM. Default: none. */
@@ -197,7 +198,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
         const osSource: OsSource = vhdSource
             ? { kind: "vhd", hyperVGeneration: vhdSource.hyperVGeneration }
             : customImageId
-              ? { kind: "customImage" }
+              ? { kind: "customImage", id: customImageId }
               : { kind: "marketplace", publisher: (args.image ?? DEFAULT_IMAGE).publisher, sku: (args.image ?? DEFAULT_IMAGE).sku };
         const baseline = vmBaseline(context, args, osSource);
         const common = { resourceGroupName, location, tags: args.tags };

@@ -18,7 +18,7 @@ export interface DataDiskInput {
 /** Where the OS comes from, as far as its Hyper-V generation can be told. */
 export type OsSource =
     | { kind: "marketplace"; publisher: pulumi.Input<string>; sku: pulumi.Input<string> }
-    | { kind: "customImage" }
+    | { kind: "customImage"; id: pulumi.Input<string> }
     | { kind: "vhd"; hyperVGeneration: pulumi.Input<string> };
 
 export interface BaselineArgs {
@@ -78,7 +78,10 @@ export function isGen2Sku(sku: string): boolean {
     return /(?:^|-)(?:g2|gen2|gensecond)(?:-|$)|azure-edition|^win11-/i.test(sku);
 }
 
-function securityTypeFor(context: Context, securityType: VmSecurityType | undefined, os: { kind: OsSource["kind"]; publisher?: string; sku?: string; hyperVGeneration?: string }): VmSecurityType {
+// A managed image (`Microsoft.Compute/images`), not a gallery image version (`.../galleries/<g>/images/<d>/versions/<v>`).
+const MANAGED_IMAGE_ID = /\/providers\/Microsoft\.Compute\/images\/([^/]+)$/i;
+
+function securityTypeFor(context: Context, securityType: VmSecurityType | undefined, os: { kind: OsSource["kind"]; publisher?: string; sku?: string; hyperVGeneration?: string; id?: string }): VmSecurityType {
     return validate.inComponent(context.component, context.name, () => {
         validate.enumValue("securityType", securityType, VmSecurityType as unknown as Record<string, string>);
         if (os.kind === "vhd") {
@@ -92,7 +95,16 @@ function securityTypeFor(context: Context, securityType: VmSecurityType | undefi
             return securityType ?? VmSecurityType.Standard;
         }
         if (os.kind === "customImage") {
-            // Its generation is in the image definition, which the package does not read; Azure checks it.
+            // Trusted Launch boots gallery images only: a managed image is not supported (Microsoft Learn, "Trusted
+            // launch for Azure virtual machines", unsupported features: managed images; Azure refuses the VM).
+            const managed = typeof os.id === "string" ? MANAGED_IMAGE_ID.exec(os.id) : null;
+            if (securityType === VmSecurityType.TrustedLaunch && managed) {
+                throw new validate.KmsInputError(
+                    `securityType: TrustedLaunch cannot boot a managed image, and customImageId ".../images/${managed[1]}" is one (Microsoft.Compute/images); ` +
+                        "publish it as an Azure Compute Gallery image version (a Trusted Launch capable Generation 2 image definition) and pass that version's ID as customImageId, or set securityType Standard",
+                );
+            }
+            // A gallery image's generation is in its image definition, which the package does not read; Azure checks it.
             return securityType ?? VmSecurityType.Standard;
         }
         const gen2 = isGen2Sku(os.sku ?? "");
@@ -114,7 +126,7 @@ function checkSecurity(context: Context, args: BaselineArgs, os: OsSource): Pick
             ? [[args.securityType, os.publisher, os.sku], (type, publisher, sku) => securityTypeFor(context, type, { kind: os.kind, publisher, sku })]
             : os.kind === "vhd"
               ? [[args.securityType, os.hyperVGeneration], (type, hyperVGeneration) => securityTypeFor(context, type, { kind: os.kind, hyperVGeneration })]
-              : [[args.securityType], (type) => securityTypeFor(context, type, { kind: os.kind })];
+              : [[args.securityType, os.id], (type, id) => securityTypeFor(context, type, { kind: os.kind, id })];
     const trusted = (...values: unknown[]) => choose(...values) === VmSecurityType.TrustedLaunch;
     return {
         // Standard is sent as no securityProfile: API 2024-11-01 has no "Standard" value, and unset means Standard there.
