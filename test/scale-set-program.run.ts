@@ -72,11 +72,10 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setImmediate(resolve));
         results[label] = [...new Set(failures)];
     }
-    process.stdout.write(`${JSON.stringify(results)}\n`);
-    process.exit(0);
+    // Written before exiting: a pipe takes stdout asynchronously.
+    process.stdout.write(`${JSON.stringify(results)}\n`, () => process.exit(0));
 }
 
 main().catch((err) => {
-    process.stdout.write(`${JSON.stringify({ crashed: String((err as Error)?.stack ?? err) })}\n`);
-    process.exit(0);
+    process.stdout.write(`${JSON.stringify({ crashed: String((err as Error)?.stack ?? err) })}\n`, () => process.exit(0));
 });

@@ -9,7 +9,7 @@ import * as validate from "../validate";
 import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
 import { componentOptions } from "../versionAliases";
 import { effectiveCloud } from "../kms/cloudConfig";
-import { OsSource, vmBaseline } from "./vmBaseline";
+import { OsSource, refuseLeavingTrustedLaunch, vmBaseline } from "./vmBaseline";
 
 /** A marketplace image. */
 export interface MarketplaceImage {
@@ -110,6 +110,8 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
      * default is always sent, never left to the API version. `TrustedLaunch` is refused with a
      * Generation 1 `MicrosoftWindowsServer` SKU, with a `vhd` whose `hyperVGeneration` is not `V2`, and with a
      * managed image (`Microsoft.Compute/images`) as `customImageId`: Trusted Launch needs a gallery image version.
+     * `Standard` sends no `securityProfile`, which Azure takes as "keep what the VM has": a preview reads the VM and
+     * refuses Standard for one that exists as Trusted Launch, with the way to switch it.
      */
     securityType?: pulumi.Input<VmSecurityType>;
     /** Empty managed data disks, created and deleted with the VM. Default: none. */
@@ -230,7 +232,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 zones,
                 licenseType,
                 hardwareProfile: { vmSize },
-                securityProfile: baseline.securityProfile,
+                securityProfile: refuseLeavingTrustedLaunch(context, baseline.securityProfile, resourceGroupName, vmName, this),
                 identity: baseline.identity,
                 additionalCapabilities: baseline.additionalCapabilities,
                 storageProfile: {

@@ -267,6 +267,68 @@ function checkIdentities(context: Context, ids: pulumi.Input<pulumi.Input<string
     return { type: compute.ResourceIdentityType.UserAssigned, userAssignedIdentities: validate.checkedInput(context, "userAssignedIdentityIds", list, checkIdentityIds) };
 }
 
+// What azure-native's invoke reports when the VM (or its resource group) does not exist: ARM's 404 ResourceNotFound
+// / ResourceGroupNotFound, which the provider's error text carries ("Code=\"ResourceNotFound\"", "RESPONSE 404").
+const NOT_FOUND = /NotFound|\b404\b/;
+
+/** The VM as it is in Azure, or undefined when there is none yet. Read once per VM, with the owner as parent. */
+async function readExistingVm(resourceGroupName: string, vmName: string, owner: pulumi.Resource): Promise<{ securityProfile?: { securityType?: string } } | undefined> {
+    try {
+        return (await compute.getVirtualMachine({ resourceGroupName, vmName }, { parent: owner })) as { securityProfile?: { securityType?: string } };
+    } catch (err) {
+        const reason = (err instanceof Error && err.message) || String(err);
+        if (NOT_FOUND.test(reason)) {
+            return undefined;
+        }
+        throw new validate.KmsInputError(
+            `securityType: VM "${vmName}" in resource group "${resourceGroupName}" could not be read to see whether it is Trusted Launch (${reason}); ` +
+                "check that the program's identity may read it",
+        );
+    }
+}
+
+/**
+ * `Standard` is sent as no `securityProfile` (API 2024-11-01 has no "Standard" value), and a PUT that leaves
+ * `securityProfile` out keeps what the VM has: a VM that exists as Trusted Launch would silently stay so, every
+ * `pulumi up` reporting success. Pulumi gives a program no access to the state of its earlier runs, and the VM may
+ * also have been switched outside Pulumi, so the VM itself is what tells: in a preview (`pulumi preview`, and the
+ * preview `pulumi up` runs first), when Standard is to be sent, the VM is read once; one that is Trusted Launch fails
+ * the VM's input with the documented way to switch it (Microsoft Learn, "Enable Trusted launch on existing Azure VMs",
+ * roll back: security type Standard while the VM is deallocated). A VM that does not exist yet is created Standard.
+ * Not in `pulumi up --skip-preview` (no preview runs) and not for names a preview does not know yet.
+ */
+export function refuseLeavingTrustedLaunch(
+    context: Context,
+    securityProfile: pulumi.Input<TrustedLaunchProfile | undefined>,
+    resourceGroupName: pulumi.Input<string>,
+    vmName: pulumi.Input<string>,
+    owner: pulumi.Resource,
+): pulumi.Input<TrustedLaunchProfile | undefined> {
+    if (!pulumi.runtime.isDryRun() || (isPlain(securityProfile) && securityProfile !== undefined)) {
+        return securityProfile;
+    }
+    return pulumi.all([securityProfile, resourceGroupName, vmName]).apply(async ([profile, rg, vm]) => {
+        if (profile !== undefined) {
+            return profile;
+        }
+        const existing = await readExistingVm(rg, vm, owner).catch((err: unknown) =>
+            validate.inComponent(context.component, context.name, () => {
+                throw err;
+            }),
+        );
+        if (existing?.securityProfile?.securityType?.toLowerCase() === "trustedlaunch") {
+            validate.inComponent(context.component, context.name, () => {
+                throw new validate.KmsInputError(
+                    `securityType: Standard would not switch VM "${vm}" in resource group "${rg}" from Trusted Launch (Azure keeps a securityProfile the update leaves out); ` +
+                        `keep securityType TrustedLaunch, or switch the VM first: deallocate it, set its security type to Standard (az vm update -g ${rg} -n ${vm} --security-type Standard), ` +
+                        "start it, then run pulumi up",
+                );
+            });
+        }
+        return undefined;
+    });
+}
+
 /** Checks the baseline args (plain values now, Outputs when they resolve) and returns the inputs they become. */
 export function vmBaseline(context: Context, args: BaselineArgs, os: OsSource): Baseline {
     const disks = args.dataDisks === undefined ? {} : checkDataDisks(context, args.dataDisks, args.zone !== undefined);
