@@ -19,7 +19,8 @@ th{background:#eef1f5;cursor:pointer;user-select:none;white-space:nowrap}th[aria
 .st{font-weight:600;border-radius:4px;padding:1px 6px;white-space:nowrap}
 .activated,.licensed,.reachable{background:#dff3e4;color:#17642b}.skipped{background:#eceff3;color:#444}
 .pending,.unknown{background:#fff3cd;color:#7a5a00}.error,.blocked{background:#fbe0e0;color:#9b1c1c}.no-activation{background:#e7ecf7;color:#243b7a}
-.path{display:flex;flex-wrap:wrap;align-items:center;gap:4px;margin:2px 0}.hop{border:1px solid #ccc;border-radius:4px;padding:0 6px;font-size:12px;background:#fff}
+.path{display:flex;flex-wrap:wrap;align-items:center;gap:3px;margin:2px 0}.hop{border:1px solid #ccc;border-radius:4px;padding:0 5px;font-size:11px;background:#fff;white-space:nowrap}
+td.name{white-space:nowrap}td.subscription{font-size:12px;color:#555}
 .hop.block{border-color:#c33;background:#fbe0e0}.hop.unknown{border-color:#c90;background:#fff3cd}.hop.pass{border-color:#3a7}
 .arrow{color:#888}.diag{color:#333;font-size:12px}ul.stale li{margin-bottom:6px}code{font-size:12px}
 `;
@@ -52,11 +53,13 @@ function pathCell(vm: FleetVm): string {
     if (!vm.path) return esc(vm.pathNote ?? "");
     return vm.path.addresses
         .map((a) => {
+            // Each hop: its rule and the element's short name (before the first parenthesis); the whole step on hover.
             const hops = a.steps.map((s) => {
                 const m = /^\[(\w+)\] (pass|block|unknown) ([^:]*)/.exec(s);
-                return `<span class="hop ${esc(m?.[2] ?? "")}" title="${esc(s)}">${esc(m ? `${m[1]} ${m[3]}` : s)}</span>`;
+                const element = m ? m[3].split(" (")[0] : s;
+                return `<span class="hop ${esc(m?.[2] ?? "")}" title="${esc(s)}">${esc(m ? `${m[1]} ${element}` : s)}</span>`;
             });
-            return `<div class="path"><span class="hop">${esc(vmLabel(vm))}</span><span class="arrow">&rarr;</span>${hops.join('<span class="arrow">&rarr;</span>')}<span class="arrow">&rarr;</span><span class="st ${esc(a.verdict)}">${esc(a.address)} ${esc(a.verdict)}</span></div>`;
+            return `<div class="path">${hops.join('<span class="arrow">&rarr;</span>')}<span class="arrow">&rarr;</span><span class="st ${esc(a.verdict)}">${esc(a.address)} ${esc(a.verdict)}</span></div>`;
         })
         .join("");
 }
@@ -73,7 +76,7 @@ export function renderFleetHtml(report: FleetReport, title = "KMS activation: fl
     const rows = report.vms.map(
         (vm) =>
             `<tr class="vm" data-id="${esc(vm.id)}"><td data-key="${FLEET_STATUSES.indexOf(vm.status)}"><span class="st ${esc(vm.status)}">${esc(vm.status)}</span></td>` +
-            `<td>${esc(vmLabel(vm))}</td><td>${esc(vm.resourceGroup)}</td><td>${esc(vm.subscriptionId)}</td><td>${esc(vm.source)}</td>` +
+            `<td class="name">${esc(vmLabel(vm))}</td><td>${esc(vm.resourceGroup)}</td><td class="subscription" title="${esc(vm.subscriptionId)}">${esc(vm.subscriptionId.slice(0, 8))}…</td><td>${esc(vm.source)}</td>` +
             (report.options.paths ? `<td data-key="${esc(vm.path?.verdict ?? "~")}">${pathCell(vm)}</td>` : "") +
             `<td class="diag">${vm.diagnosis.map(esc).join("<br>")}</td></tr>`,
     );
