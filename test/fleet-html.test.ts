@@ -19,6 +19,9 @@ const { ensureChromium } = require("../scripts/chromium.js") as { ensureChromium
 const ARTIFACTS = path.join(__dirname, "..", "test-artifacts");
 const HTML = path.join(ARTIFACTS, "fleet-report.html");
 
+// The test's tsconfig has no DOM library: a table row as far as these tests read it.
+type Row = { cells: { textContent: string | null }[] };
+
 let browser: Browser;
 let report: FleetReport;
 
@@ -80,7 +83,7 @@ describe("fleet --html", () => {
 
         const rows = page.locator("#vms tbody tr.vm");
         expect(await rows.count()).toBe(12);
-        const names = await rows.evaluateAll((trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[1].textContent));
+        const names = await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as Row).cells[1].textContent));
         expect([...names].sort()).toEqual(report.vms.map((v) => (v.instanceId !== undefined ? `${v.scaleSet}/${v.instanceId}` : v.name)).sort());
         // Each judged VM's path: three KMS addresses, each a chain of hops ending in the address and its verdict.
         expect(await page.locator("#vms .path").count()).toBe(9 * 3);
@@ -93,7 +96,7 @@ describe("fleet --html", () => {
         await page.locator("#vms th", { hasText: "VM" }).first().click();
         expect(await rows.first().locator("td").nth(1).textContent()).toBe("vmss-web/2");
         await page.locator("#vms th", { hasText: "Status" }).click();
-        expect(await rows.evaluateAll((trs) => trs.slice(0, 4).map((tr) => (tr as HTMLTableRowElement).cells[0].textContent))).toEqual(["activated", "activated", "activated", "activated"]);
+        expect(await rows.evaluateAll((trs) => trs.slice(0, 4).map((tr) => (tr as unknown as Row).cells[0].textContent))).toEqual(["activated", "activated", "activated", "activated"]);
 
         expect(await page.locator("#stale li").count()).toBe(1);
         expect(await page.locator("#stale li").textContent()).toContain("route-table rt-legacy");
