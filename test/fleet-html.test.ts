@@ -8,6 +8,9 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import type { Browser } from "playwright-core";
 import { runFleet } from "../src/cli/fleet";
+import { buildPlan, parseArgs } from "../src/cli/plan";
+import { runExample } from "../src/cli/examples";
+import { planFleetReport, writePlanHtml } from "../src/fleet/planReport";
 import { renderFleetHtml } from "../src/fleet/html";
 import { FleetReport } from "../src/fleet/types";
 import { fixedTokenCredential, startStandIn } from "./fleet/arm-standin";
@@ -122,5 +125,33 @@ describe("fleet --html", () => {
         expect(await page.locator("img").count()).toBe(0);
         expect(problems).toEqual([]);
         await page.close();
+    });
+});
+
+describe("plan --html", () => {
+    it("takes a file", () => {
+        expect(parseArgs(["quickstart", "--html", "plan.html"])).toMatchObject({ target: "quickstart", html: "plan.html", format: "text" });
+        expect(() => parseArgs(["--html"])).toThrow("--html needs a value");
+    });
+
+    it("writes the same page for a planned stack: each Windows VM with its planned activation and judged path", async () => {
+        const plan = buildPlan(await runExample("quickstart"));
+        const report = planFleetReport(plan);
+        expect(report.vms.map((v) => [v.name, v.status, v.path?.verdict])).toEqual(plan.reachability.map((r) => [r.vm, "unknown", r.verdict]));
+        expect(report.vms[0].diagnosis[0]).toMatch(/^planned: .* points the guest at azkms\.core\.windows\.net:1688; the result is known after deploy$/);
+        expect(report.stale).toEqual([]);
+        const file = path.join(ARTIFACTS, "plan-quickstart.html");
+        expect(writePlanHtml(plan, file)).toBeUndefined();
+        const page = await browser.newPage();
+        const problems: string[] = [];
+        page.on("console", (m) => problems.push(`${m.type()}: ${m.text()}`));
+        page.on("pageerror", (e) => problems.push(e.message));
+        await page.goto(pathToFileURL(file).href);
+        expect(await page.locator("h1").textContent()).toBe(`KMS activation: plan of ${plan.project}/${plan.stack}`);
+        expect(await page.locator("#count-vms b").textContent()).toBe(String(plan.reachability.length));
+        expect(await page.locator("#vms tbody tr.vm").count()).toBe(plan.reachability.length);
+        expect(problems).toEqual([]);
+        await page.close();
+        expect(writePlanHtml(plan, path.join(ARTIFACTS, "no-such-dir", "x.html"))).toMatch(/^--html file ".*x\.html" cannot be written: ENOENT/);
     });
 });

@@ -7,6 +7,8 @@
 import { staleNsg, staleRouteTable, staleRuleCollectionGroup } from "../src/fleet/stale";
 import { statusFromExtensions, statusFromRunCommand, statusOfOutput } from "../src/fleet/status";
 import { mapLimit } from "../src/fleet/read";
+import { planFleetReport } from "../src/fleet/planReport";
+import type { Plan } from "../src/cli/plan";
 import { AzureCloud } from "../src/types";
 import { RESULT } from "./fleet/mock-fleet";
 
@@ -147,5 +149,28 @@ describe("mapLimit", () => {
         });
         expect(out).toEqual([50, 10, 40, 20, 30, 0]);
         expect(most).toBe(2);
+    });
+});
+
+describe("a plan's own KMS routes and rules, checked like a fleet's", () => {
+    it("lists a planned route table, NSG and firewall group that name only the legacy address", () => {
+        const plan = {
+            project: "p",
+            stack: "dev",
+            reachability: [],
+            activations: [],
+            routes: [{ routeTable: "rt-old", name: "kms", addressPrefix: "23.102.135.246/32", nextHop: "Internet", addedByPackage: false }],
+            securityRules: [{ networkSecurityGroup: "nsg-old", name: "kms", priority: 300, direction: "Outbound", access: "Allow", protocol: "Tcp", source: "*", destinations: ["23.102.135.246"], ports: "1688", addedByPackage: false }],
+            firewallRules: [
+                { firewallPolicy: "fw", ruleCollectionGroup: "rcg", groupPriority: 100, ruleCollection: "c", collectionPriority: 100, action: "Allow", name: "kms", ruleType: "NetworkRule", protocols: ["TCP"], sources: ["10.0.0.0/8"], destinations: ["23.102.135.246"], ports: ["1688"], addedByPackage: false },
+            ],
+        } as unknown as Plan;
+        const report = planFleetReport(plan);
+        expect(report.stale.map((r) => [r.kind, r.name, r.missing])).toEqual([
+            ["route-table", "rt-old", ["20.118.99.224", "40.83.235.53"]],
+            ["nsg", "nsg-old", ["20.118.99.224", "40.83.235.53"]],
+            ["firewall-policy", "fw/rcg", ["20.118.99.224", "40.83.235.53"]],
+        ]);
+        expect(report.summary.stale).toBe(3);
     });
 });

@@ -2,6 +2,7 @@
 // deployed) and prints what `pulumi up` would create, like `pulumi preview`, with the KMS egress, each subnet's
 // outbound and each VM's guest activation. The rendering walks the registered resources, so any resource type shows.
 import * as path from "path";
+import { writePlanHtml } from "../fleet/planReport";
 import { activationScript, MAX_COMMAND_LENGTH } from "../guest/render";
 import { CliInputError } from "./errors";
 import { exampleSpec, isExampleName, listTargets } from "./examples";
@@ -396,6 +397,8 @@ export interface PlanArgs {
     stack: string | undefined;
     config: Record<string, string>;
     format: PlanFormat;
+    /** `--html <file>`: also write the fleet report's page for this stack. */
+    html?: string;
 }
 
 export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid]";
@@ -422,6 +425,7 @@ export function planHelp(): string {
         "  --config <key>=<value>   set a config value, over the stack file (repeatable; `key` means `<project>:key`)",
         "  --json                   print the plan as one JSON document",
         "  --mermaid                print the resource tree as a Mermaid flowchart",
+        "  --html <file>            also write the plan as the fleet report's self-contained HTML page",
         "  -h, --help               print this help",
         "",
         "Offline: secret config (`secure:` in the stack file) is `[secret]`. Invokes are answered without Azure: a subnet",
@@ -447,6 +451,7 @@ export function parseArgs(argv: string[]): PlanArgs {
     let stack: string | undefined;
     const config: Record<string, string> = {};
     const formats: PlanFormat[] = [];
+    let html: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -462,6 +467,8 @@ export function parseArgs(argv: string[]): PlanArgs {
                 throw new PlanUsageError(`${flag} takes no value`);
             }
             formats.push(flag === "--json" ? "json" : "mermaid");
+        } else if (flag === "--html") {
+            html = value();
         } else if (flag === "--stack") {
             if (stack !== undefined) {
                 throw new PlanUsageError("--stack given twice; plan one stack at a time");
@@ -493,7 +500,7 @@ export function parseArgs(argv: string[]): PlanArgs {
             `unknown example "${chosen}"; ${known.length ? `known examples: ${known.join(", ")}` : "this installation has no examples"} (a folder: ./${chosen})`,
         );
     }
-    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text" };
+    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text", ...(html ? { html } : {}) };
 }
 
 /** The program the arguments name: a folder (relative to `cwd`), or an example with its offline config. */
@@ -517,6 +524,8 @@ export interface PlanIo {
     cwd?: string;
     /** Runs the program's entry point; by default Node's `require` with the TypeScript loader and own-package resolution. */
     load?: (file: string) => unknown;
+    /** Writes the `--html` page (default: the file system). */
+    writeFile?: (file: string, text: string) => void;
 }
 
 /** Prepares Node to load the program: its TypeScript, this package's own name. */
@@ -562,7 +571,15 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
         io.err(`plan: ${spec.label}: the program failed: ${programError(err)}`);
         return 1;
     }
-    io.out(render(buildPlan(run), args.format));
+    const plan = buildPlan(run);
+    io.out(render(plan, args.format));
+    if (args.html) {
+        const written = writePlanHtml(plan, args.html, io.writeFile);
+        if (written) {
+            io.err(`plan: ${written}`);
+            return 2;
+        }
+    }
     return 0;
 }
 
