@@ -225,10 +225,16 @@ export function largeFleet(count: number): StandInWorld {
     const base = mockFleet(false);
     const template = base.vms.filter((v) => v.os === "Windows");
     const vms: StandInVm[] = [];
+    const nics: StandInNic[] = [];
     for (let i = 0; i < count; i++) {
         const t = template[i % template.length];
-        vms.push({ ...t, resourceGroup: `rg-${String(i % 20).padStart(2, "0")}`, name: `vm-${String(i).padStart(5, "0")}`, nic: undefined });
+        const name = `vm-${String(i).padStart(5, "0")}`;
+        const resourceGroup = `rg-${String(i % 20).padStart(2, "0")}`;
+        // Each VM gets its own NIC, with the routes and NSGs of the template VM's NIC (forced tunnel or spoke).
+        const nic = base.nics!.find((n) => n.name === t.nic)!;
+        vms.push({ ...t, resourceGroup, name, nic: `${name}-nic` });
+        nics.push({ ...nic, resourceGroup, name: `${name}-nic` });
     }
     // ARM pages virtualMachines.listAll at up to 1,000 per page; a smaller page here makes the bench follow nextLinks.
-    return { ...base, vms, scaleSets: [], pageSize: 100, throttleOnce: [] };
+    return { ...base, vms, nics, scaleSets: [], pageSize: 100, throttleOnce: [] };
 }
