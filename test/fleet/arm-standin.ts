@@ -273,8 +273,10 @@ export async function startStandIn(world: StandInWorld): Promise<StandIn> {
             if (req.method === "GET" && tail === "/instanceview") return json(res, 200, instanceViewBody(vm));
             if (req.method === "GET" && tail === "/runcommands/kmsactivation") {
                 if (!vm.runCommand) return armError(res, 404, "ResourceNotFound", `The Resource 'Microsoft.Compute/virtualMachines/${vm.name}/runCommands/KmsActivation' under resource group '${vm.resourceGroup}' was not found.`);
-                // VirtualMachineRunCommands_GetByVirtualMachine (runCommandExamples/VirtualMachineRunCommand_Get.json):
-                // properties.source, and with $expand=instanceView properties.instanceView { executionState, exitCode, output, error }.
+                // VirtualMachineRunCommands_GetByVirtualMachine: runCommandExamples/VirtualMachineRunCommand_Get.json (name, id,
+                // type, location, properties.source, provisioningState); the example has no $expand, so instanceView
+                // { executionState, exitCode, output, error, startTime, endTime } follows the VirtualMachineRunCommand
+                // definition of compute 2024-11-01.
                 return json(res, 200, {
                     name: "KmsActivation",
                     id: `${vmId(vm)}/runCommands/KmsActivation`,
@@ -346,7 +348,8 @@ export async function startStandIn(world: StandInWorld): Promise<StandIn> {
         if (req.method === "GET" && /^(\/resourceGroups\/[^/]+)?\/providers\/Microsoft\.Network\/routeTables$/i.test(rest)) return page(res, inScope(world.routeTables ?? [], idOf), q, p);
         if (req.method === "GET" && /^(\/resourceGroups\/[^/]+)?\/providers\/Microsoft\.Network\/networkSecurityGroups$/i.test(rest)) return page(res, inScope(world.networkSecurityGroups ?? [], idOf), q, p);
         if (req.method === "GET" && /^(\/resourceGroups\/[^/]+)?\/providers\/Microsoft\.Network\/firewallPolicies$/i.test(rest)) {
-            // FirewallPolicyListBySubscription.json: { value: [{ name, id, type, location, properties: { ruleCollectionGroups: [{ id }] } }] }.
+            // FirewallPolicies_ListAll: the FirewallPolicy definition of network 2025-07-01 (no list example is in the
+            // stored copy): { value: [{ name, id, type, location, properties: { ruleCollectionGroups: [{ id }] } }] }.
             return page(res, inScope(world.firewallPolicies ?? [], (f) => f.id).map((f) => ({ name: f.name, id: f.id, type: "Microsoft.Network/firewallPolicies", location: "westeurope", properties: { provisioningState: "Succeeded", threatIntelMode: "Alert", ruleCollectionGroups: f.ruleCollectionGroups.map((g) => ({ id: idOf(g) })) } })), q, p);
         }
         if (req.method === "GET" && (m = /^\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/firewallPolicies\/([^/]+)\/ruleCollectionGroups$/i.exec(rest))) {
@@ -363,7 +366,8 @@ export async function startStandIn(world: StandInWorld): Promise<StandIn> {
             if (req.method === "POST" && tail === "/effectiveroutetable") return startOperation(res, sub, "Microsoft.Network", { value: nic.effectiveRoutes });
             if (req.method === "POST" && tail === "/effectivenetworksecuritygroups") return startOperation(res, sub, "Microsoft.Network", { value: nic.effectiveNsgs });
             if (req.method === "GET" && tail === "") {
-                // NetworkInterfaceGet.json: properties.ipConfigurations[].properties { privateIPAddress, subnet { id }, primary }.
+                // NetworkInterfaces_Get: network 2025-07-01 examples/NetworkInterfaceGet.json
+                // (properties.ipConfigurations[].properties { privateIPAddress, subnet { id }, primary }).
                 return json(res, 200, {
                     name: nic.name,
                     id: nicId(sub, nic.resourceGroup, nic.name),
@@ -376,7 +380,8 @@ export async function startStandIn(world: StandInWorld): Promise<StandIn> {
         }
         if (req.method === "GET" && /\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i.test(rest)) {
             const key = Object.keys(world.subnets ?? {}).find((id) => id.toLowerCase() === p.toLowerCase());
-            // SubnetGet.json: properties { addressPrefix, networkSecurityGroup, routeTable, natGateway, defaultOutboundAccess }.
+            // Subnets_Get: the Subnet definition of network 2025-07-01 (properties { addressPrefix, networkSecurityGroup,
+            // routeTable, natGateway, defaultOutboundAccess }); no Subnets_Get example is in the stored copy.
             return key ? json(res, 200, world.subnets![key]) : armError(res, 404, "NotFound", `subnet ${p} not found`);
         }
         return armError(res, 404, "NotFound", `the stand-in has no route for ${req.method} ${p}`);
