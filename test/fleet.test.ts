@@ -5,7 +5,7 @@
 import { decodeSettings } from "../src/guest/render";
 import { FLEET_USAGE, FleetEnvironment, parseFleetArgs, runFleet } from "../src/cli/fleet";
 import { main } from "../src/cli/main";
-import { FleetReport } from "../src/fleet";
+import { FleetReport, cloudOfArmEndpoint } from "../src/fleet";
 import { StandIn, StandInWorld, fixedTokenCredential, startStandIn } from "./fleet/arm-standin";
 import { SUB_LAB, SUB_PROD, mockFleet } from "./fleet/mock-fleet";
 
@@ -123,6 +123,8 @@ describe("fleet against the ARM stand-in (12 Windows VMs, one stale route table)
     it("was throttled once (429 with Retry-After) and the SDK pipeline retried", () => {
         const listAll = standIn.requests.filter((r) => r.path === `/subscriptions/${SUB_PROD}/providers/Microsoft.Compute/virtualMachines`);
         expect(listAll.map((r) => r.status)).toEqual([429, 200, 200, 200]);
+        // Retry-After: 1 (seconds) was honoured before the retry.
+        expect(listAll[1].at - listAll[0].at).toBeGreaterThanOrEqual(950);
     });
 
     it("followed nextLink with $skipToken across the VM pages (page size 4, 10 VMs)", () => {
@@ -140,6 +142,18 @@ describe("fleet against the ARM stand-in (12 Windows VMs, one stale route table)
 
     it("never ran anything in a guest without --probe", () => {
         expect(standIn.requests.filter((r) => r.path.endsWith("/runCommand"))).toEqual([]);
+    });
+});
+
+describe("fleet: transient errors", () => {
+    it("a 503 on an instance view is retried by the SDK pipeline; the VM's status is still read", async () => {
+        await withStandIn({ ...mockFleet(false), throttleOnce: [], failOnce: [/\/vm-app-01\/instanceView$/] }, async (standIn) => {
+            const r = await run(standIn, ["--resource-group", "rg-app"]);
+            const views = standIn.requests.filter((q) => q.path.endsWith("/vm-app-01/instanceView"));
+            expect(views.map((q) => q.status)).toEqual([503, 200]);
+            expect(r.report!.vms.find((v) => v.name === "vm-app-01")!.status).toBe("activated");
+            expect(r.code).toBe(0);
+        });
     });
 });
 
@@ -318,6 +332,16 @@ describe("fleet: bad input (exit 2, one line naming the option)", () => {
         const code = await runFleet(argv, { out: () => undefined, err: (s) => err.push(s) }, { credential: fixedTokenCredential, endpoint: "https://127.0.0.1:9" });
         expect(code).toBe(2);
         expect(err.join("").split("\n")[0]).toBe(message);
+    });
+
+    it.each([
+        ["https://management.azure.com", "AzurePublic"],
+        ["https://management.usgovcloudapi.net/", "AzureUSGovernment"],
+        ["https://MANAGEMENT.chinacloudapi.cn", "AzureChina"],
+        ["https://127.0.0.1:8443", undefined],
+        ["not a url", undefined],
+    ])("the cloud of ARM endpoint %s is %s", (endpoint, cloud) => {
+        expect(cloudOfArmEndpoint(endpoint)).toBe(cloud);
     });
 
     it("parses repeatable subscriptions and the flags", () => {

@@ -90,6 +90,8 @@ export interface StandInWorld {
     throttleOnce?: RegExp[];
     /** `Retry-After` seconds on 429s. */
     throttleSeconds?: number;
+    /** Request paths (regex on the path) whose first request gets 503 ServiceUnavailable (a transient ARM error). */
+    failOnce?: RegExp[];
     /** Milliseconds before each answer (a slow ARM), so a test can see how many requests the client keeps open. */
     delayMs?: number;
 }
@@ -100,6 +102,8 @@ export interface SeenRequest {
     path: string;
     query: URLSearchParams;
     status: number;
+    /** When it was answered (ms since the epoch). */
+    at: number;
     body?: unknown;
 }
 
@@ -191,6 +195,7 @@ export async function startStandIn(world: StandInWorld): Promise<StandIn> {
     let inFlight = 0;
     const stats = { maxInFlight: 0 };
     const throttled = new Set<string>();
+    const failed = new Set<string>();
     // Long-running operations: id → the final body (one 202 "InProgress" poll first, as ARM answers a running operation).
     const operations = new Map<string, { body: unknown; polls: number }>();
     let nextOperation = 1;
@@ -226,6 +231,11 @@ export async function startStandIn(world: StandInWorld): Promise<StandIn> {
             // ARM's throttling answer: 429 with Retry-After (seconds) and error code TooManyRequests
             // (Microsoft Learn, "Understand how Azure Resource Manager throttles requests").
             return armError(res, 429, "TooManyRequests", "The request is being throttled as the limit has been reached for operation type - Read.", { "retry-after": String(world.throttleSeconds ?? 1) });
+        }
+        const fail = world.failOnce?.find((r) => r.test(p));
+        if (fail && !failed.has(p)) {
+            failed.add(p);
+            return armError(res, 503, "ServiceUnavailable", "The service is temporarily unavailable. Please try again later.");
         }
         let m: RegExpExecArray | null;
         // Subscriptions_List (api 2022-12-01): { value: [{ id, subscriptionId, displayName, state, tenantId }] } as the
@@ -404,7 +414,7 @@ export async function startStandIn(world: StandInWorld): Promise<StandIn> {
             const respond = () => {
                 inFlight--;
                 const status = handle(req, res);
-                requests.push({ method: req.method ?? "", path: url.pathname, query: url.searchParams, status, ...(body !== undefined ? { body } : {}) });
+                requests.push({ method: req.method ?? "", path: url.pathname, query: url.searchParams, status, at: Date.now(), ...(body !== undefined ? { body } : {}) });
             };
             if (world.delayMs) setTimeout(respond, world.delayMs);
             else respond();
