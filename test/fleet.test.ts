@@ -7,7 +7,7 @@ import { FLEET_USAGE, FleetEnvironment, parseFleetArgs, runFleet } from "../src/
 import { main } from "../src/cli/main";
 import { FleetReport, cloudOfArmEndpoint } from "../src/fleet";
 import { StandIn, StandInWorld, fixedTokenCredential, startStandIn } from "./fleet/arm-standin";
-import { SUB_LAB, SUB_PROD, mockFleet } from "./fleet/mock-fleet";
+import { RESULT, SUB_LAB, SUB_PROD, mockFleet } from "./fleet/mock-fleet";
 
 interface Run {
     code: number;
@@ -216,7 +216,10 @@ describe("fleet: access", () => {
 
 describe("fleet --probe", () => {
     it("asks only guests without a result line, read-only, and reads their answer", async () => {
-        await withStandIn(mockFleet(false), async (standIn) => {
+        const world = mockFleet(false);
+        // A scale set instance the package never reached: probed through the scale set VM Run Command API.
+        world.scaleSets![0].instances.push({ instanceId: "3", probeOutput: RESULT.activated });
+        await withStandIn(world, async (standIn) => {
             const r = await run(standIn, ["--probe"]);
             const posts = standIn.requests.filter((q) => q.method === "POST" && q.path.endsWith("/runCommand"));
             expect(posts.map((q) => [q.path.split("/").slice(-2)[0], q.status])).toEqual(
@@ -226,7 +229,10 @@ describe("fleet --probe", () => {
                     ["vm-legacy-04", 202],
                 ]),
             );
-            expect(posts).toHaveLength(3);
+            expect(posts).toHaveLength(4);
+            expect(posts.filter((q) => q.path.endsWith("/vmss-web/virtualMachines/3/runCommand")).map((q) => q.status)).toEqual([202]);
+            const instance = r.report!.vms.find((v) => v.instanceId === "3")!;
+            expect([instance.status, instance.source]).toEqual(["activated", "probe"]);
             const body = posts[0].body as { commandId: string; script: string[]; parameters: { name: string; value: string }[] };
             expect(body.commandId).toBe("RunPowerShellScript");
             expect(body.script.join("\n")).toContain("[Parameter(Mandatory = $true)][string]$Settings");

@@ -24,10 +24,24 @@ export function probeRequest(settings: GuestSettings): { commandId: string; scri
     };
 }
 
-/** Runs the probe on one VM and reads its result line; an error of the Run Command itself gives `unknown`, saying why. */
-export async function probeVm(compute: ComputeManagementClient, resourceGroup: string, vmName: string, settings: GuestSettings): Promise<ReadStatus> {
+/** Which machine to probe: a VM, or a uniform scale set's instance (its own Run Command API). */
+export interface ProbeTarget {
+    resourceGroup: string;
+    /** VM name, or for an instance its display name (for messages). */
+    name: string;
+    scaleSet?: string;
+    instanceId?: string;
+}
+
+/** Runs the probe on one VM or instance and reads its result line; an error of the Run Command itself gives `unknown`, saying why. */
+export async function probeVm(compute: ComputeManagementClient, target: ProbeTarget, settings: GuestSettings): Promise<ReadStatus> {
+    const vmName = target.name;
     try {
-        const result = await compute.virtualMachines.runCommand(resourceGroup, vmName, probeRequest(settings));
+        const request = probeRequest(settings);
+        const result =
+            target.instanceId !== undefined
+                ? await compute.virtualMachineScaleSetVMs.runCommand(target.resourceGroup, target.scaleSet ?? "", target.instanceId, request)
+                : await compute.virtualMachines.runCommand(target.resourceGroup, vmName, request);
         return statusOfOutput(stdOutOf(result.value), "probe", `probe (Run Command) of ${vmName}`);
     } catch (err) {
         const e = err as { statusCode?: number; code?: string; message?: string };

@@ -251,10 +251,10 @@ async function readVm(clients: FleetClients, target: Target, options: FleetOptio
         rethrowCredentialError(err);
         status = { status: "unknown", source: "none", diagnosis: [describeError((err as { call?: string }).call ?? `instance view of ${target.vm.name}`, err)] };
     }
-    // --probe: only VMs with no result line of ours (never one whose extension or run command reported), and only VMs:
-    // a uniform scale set instance's Run Command is another API (virtualMachineScaleSetVMs.runCommand), not probed yet.
-    if (options.probe && status.result === undefined && target.vm.instanceId === undefined) {
-        const probed = await probeVm(target.compute, target.vm.resourceGroup, target.vm.name, probeSettings(options.cloud));
+    // --probe: only machines with no result line of ours (never one whose extension or run command reported); a uniform
+    // scale set's instance through its own Run Command API (virtualMachineScaleSetVMs.runCommand).
+    if (options.probe && status.result === undefined) {
+        const probed = await probeVm(target.compute, target.vm, probeSettings(options.cloud));
         // A probe that got no result line (Run Command refused, guest script cut short) leaves what was known, saying why.
         status = probed.result ? { ...probed, powerState: status.powerState } : { ...status, diagnosis: [...status.diagnosis, ...probed.diagnosis] };
     }

@@ -58,7 +58,7 @@ export interface StandInScaleSet {
     resourceGroup: string;
     name: string;
     os: "Windows" | "Linux";
-    instances: { instanceId: string; extensions?: StandInExtension[] }[];
+    instances: { instanceId: string; extensions?: StandInExtension[]; probeOutput?: string }[];
 }
 
 export interface StandInNic {
@@ -333,6 +333,18 @@ export async function startStandIn(world: StandInWorld): Promise<StandIn> {
                 q,
                 p,
             );
+        }
+        if ((m = /^\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/([^/]+)\/virtualMachines\/([^/]+)\/runCommand$/i.exec(rest)) && req.method === "POST") {
+            const set = (world.scaleSets ?? []).find((x) => x.subscriptionId === sub && x.name.toLowerCase() === m![2].toLowerCase());
+            const instance = set?.instances.find((i) => i.instanceId === m![3]);
+            if (!instance) return armError(res, 404, "NotFound", `instance ${m[3]} of ${m[2]} not found`);
+            // VirtualMachineScaleSetVMs_RunCommand: the same RunCommandResult as VirtualMachineRunCommand.json.
+            return startOperation(res, sub, "Microsoft.Compute", {
+                value: [
+                    { code: "ComponentStatus/StdOut/succeeded", level: "Info", displayStatus: "Provisioning succeeded", message: instance.probeOutput ?? "" },
+                    { code: "ComponentStatus/StdErr/succeeded", level: "Info", displayStatus: "Provisioning succeeded", message: "" },
+                ],
+            });
         }
         if (req.method === "GET" && (m = /^\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/([^/]+)\/virtualMachines(?:\/([^/]+)\/instanceView)?$/i.exec(rest))) {
             const set = (world.scaleSets ?? []).find((s) => s.subscriptionId === sub && s.resourceGroup.toLowerCase() === m![1].toLowerCase() && s.name.toLowerCase() === m![2].toLowerCase());
