@@ -176,6 +176,16 @@ describe("fleet: access", () => {
         });
     });
 
+    it("a credential that may read VMs but not route tables keeps the VMs in the report, and exits 2 naming the call", async () => {
+        await withStandIn({ ...mockFleet(false), throttleOnce: [], denyPaths: [/\/Microsoft\.Network\/routeTables$/] }, async (standIn) => {
+            const r = await run(standIn, []);
+            expect(r.report!.summary.vms).toBe(12);
+            expect(r.report!.subscriptions[0]).toMatchObject({ access: "denied", error: "routeTables.listAll: 403 AuthorizationFailed: The client 'fleet-reader' with object id '00000000-0000-0000-0000-0000000000aa' does not have authorization to perform action 'Microsoft.Network/routeTables/read' over scope '/subscriptions/11111111-1111-4111-8111-111111111111/providers/Microsoft.Network/routeTables' or the scope is invalid." });
+            expect(r.code).toBe(2);
+            expect(r.err).toMatch(/^fleet: no access to subscription 11111111-1111-4111-8111-111111111111 \(routeTables\.listAll: 403 AuthorizationFailed/);
+        });
+    });
+
     it("exits 2 when the credential has no token to give", async () => {
         await withStandIn(mockFleet(), async (standIn) => {
             const failing = {

@@ -59,7 +59,7 @@ export function describeError(call: string, err: unknown): string {
     const status = e.statusCode ? `${e.statusCode} ` : "";
     const code = e.code && e.code !== String(e.statusCode) ? `${e.code}: ` : "";
     const message = e.details?.error?.message ?? e.message ?? String(err);
-    return `${call}: ${status}${code}${message.split(/\r?\n/)[0].slice(0, 240)}`;
+    return `${call}: ${status}${code}${message.split(/\r?\n/)[0].slice(0, 500)}`;
 }
 
 /** The names @azure/identity gives a credential that has no token: nothing can be read (exit 2). */
@@ -127,12 +127,13 @@ interface SubscriptionReads {
     stale: StaleKmsRule[];
     notWindows: number;
     rgMissing: boolean;
+    /** The network reads failed (the VMs were read): recorded on the subscription. */
+    networkError?: unknown;
 }
 
 /** A subscription's VMs, scale set instances and network rules. Throws on an access error (the caller records it). */
 async function readSubscription(clients: FleetClients, subscriptionId: string, options: FleetOptions): Promise<SubscriptionReads> {
     const compute = clients.compute(subscriptionId);
-    const network = clients.network(subscriptionId);
     const rg = options.resourceGroup;
     let notWindows = 0;
     let vms;
@@ -178,18 +179,34 @@ async function readSubscription(clients: FleetClients, subscriptionId: string, o
             });
         }
     }
+    // The network reads are apart: a credential that may read VMs but not the network keeps its VMs in the report.
+    let networkError: unknown;
+    const stale = await readStaleRules(clients, subscriptionId, options).catch((err) => {
+        networkError = err;
+        return [];
+    });
+    return { targets, stale, notWindows, rgMissing: false, ...(networkError ? { networkError } : {}) };
+}
+
+/** The route tables, NSGs and firewall rule collection groups in scope with stale KMS addresses. */
+async function readStaleRules(clients: FleetClients, subscriptionId: string, options: FleetOptions): Promise<StaleKmsRule[]> {
+    const network = clients.network(subscriptionId);
+    const rg = options.resourceGroup;
     const stale: StaleKmsRule[] = [];
-    const tables = await collect(rg ? network.routeTables.list(rg) : network.routeTables.listAll());
+    const call = (name: string) => (err: unknown) => {
+        throw Object.assign(err as object, { call: `${name}.${rg ? "list" : "listAll"}` });
+    };
+    const tables = await collect(rg ? network.routeTables.list(rg) : network.routeTables.listAll()).catch(call("routeTables"));
     for (const table of tables) {
         const found = staleRouteTable(table, options.cloud);
         if (found) stale.push(found);
     }
-    const nsgs = await collect(rg ? network.networkSecurityGroups.list(rg) : network.networkSecurityGroups.listAll());
+    const nsgs = await collect(rg ? network.networkSecurityGroups.list(rg) : network.networkSecurityGroups.listAll()).catch(call("networkSecurityGroups"));
     for (const nsg of nsgs) {
         const found = staleNsg(nsg, options.cloud);
         if (found) stale.push(found);
     }
-    const policies = await collect(rg ? network.firewallPolicies.list(rg) : network.firewallPolicies.listAll());
+    const policies = await collect(rg ? network.firewallPolicies.list(rg) : network.firewallPolicies.listAll()).catch(call("firewallPolicies"));
     for (const policy of policies) {
         const groups = await collect(network.firewallPolicyRuleCollectionGroups.list(scopeOfId(policy.id).resourceGroup, policy.name ?? ""));
         for (const group of groups) {
@@ -197,7 +214,7 @@ async function readSubscription(clients: FleetClients, subscriptionId: string, o
             if (found) stale.push(found);
         }
     }
-    return { targets, stale, notWindows, rgMissing: false };
+    return stale;
 }
 
 /** The activation state of one VM or instance from its instance view (and its managed Run Command). */
@@ -299,6 +316,11 @@ export async function readFleet(clients: FleetClients, options: FleetOptions): P
             stale.push(...reads.stale);
             notWindows += reads.notWindows;
             rgFound ||= !reads.rgMissing;
+            if (reads.networkError) {
+                rethrowCredentialError(reads.networkError);
+                sub.access = isDenied(reads.networkError) ? "denied" : "failed";
+                sub.error = describeError((reads.networkError as { call?: string }).call ?? "network reads", reads.networkError);
+            }
         } catch (err) {
             rethrowCredentialError(err);
             sub.access = isDenied(err) ? "denied" : "failed";

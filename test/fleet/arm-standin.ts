@@ -90,6 +90,8 @@ export interface StandInWorld {
     throttleOnce?: RegExp[];
     /** `Retry-After` seconds on 429s. */
     throttleSeconds?: number;
+    /** Request paths (regex on the path) always answered 403 AuthorizationFailed (a role that does not reach them). */
+    denyPaths?: RegExp[];
     /** Request paths (regex on the path) whose first request gets 503 ServiceUnavailable (a transient ARM error). */
     failOnce?: RegExp[];
     /** Milliseconds before each answer (a slow ARM), so a test can see how many requests the client keeps open. */
@@ -231,6 +233,9 @@ export async function startStandIn(world: StandInWorld): Promise<StandIn> {
             // ARM's throttling answer: 429 with Retry-After (seconds) and error code TooManyRequests
             // (Microsoft Learn, "Understand how Azure Resource Manager throttles requests").
             return armError(res, 429, "TooManyRequests", "The request is being throttled as the limit has been reached for operation type - Read.", { "retry-after": String(world.throttleSeconds ?? 1) });
+        }
+        if (world.denyPaths?.some((r) => r.test(p))) {
+            return armError(res, 403, "AuthorizationFailed", `The client 'fleet-reader' with object id '00000000-0000-0000-0000-0000000000aa' does not have authorization to perform action 'Microsoft.Network/routeTables/read' over scope '${p}' or the scope is invalid.`);
         }
         const fail = world.failOnce?.find((r) => r.test(p));
         if (fail && !failed.has(p)) {
