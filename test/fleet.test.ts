@@ -284,7 +284,11 @@ describe("fleet --resolve and --cloud", () => {
 
     it("--cloud AzureUSGovernment judges that cloud's KMS addresses (a Public-cloud route table is not stale there)", async () => {
         await withStandIn(mockFleet(false), async (standIn) => {
-            const r = await run(standIn, ["--cloud", "AzureUSGovernment"]);
+            const scopes = new Set<string>();
+            const credential = { getToken: async (scope: string | string[]) => ([scope].flat().forEach((x) => scopes.add(x)), fixedTokenCredential.getToken()) };
+            const r = await run(standIn, ["--cloud", "AzureUSGovernment"], { credential });
+            // Every client asks for a token for US Government Resource Manager, whatever endpoint it was pointed at.
+            expect([...scopes]).toEqual(["https://management.usgovcloudapi.net/.default"]);
             expect(r.report!.kms).toEqual({ host: "azkms.core.usgovcloudapi.net", port: 1688, addresses: ["52.126.105.2", "23.97.0.13"] });
             expect(r.report!.stale).toEqual([]);
         });
