@@ -4,6 +4,8 @@
  * FirewallPolicyRuleCollectionGroupList.json of azure-rest-api-specs network 2025-07-01), and how a status is read
  * from extension and run command instance views.
  */
+import { spawnSync } from "child_process";
+import * as path from "path";
 import { staleNsg, staleRouteTable, staleRuleCollectionGroup } from "../src/fleet/stale";
 import { statusFromExtensions, statusFromRunCommand, statusOfOutput } from "../src/fleet/status";
 import { mapLimit } from "../src/fleet/read";
@@ -172,5 +174,24 @@ describe("a plan's own KMS routes and rules, checked like a fleet's", () => {
             ["firewall-policy", "fw/rcg", ["20.118.99.224", "40.83.235.53"]],
         ]);
         expect(report.summary.stale).toBe(3);
+    });
+});
+
+describe("the Azure SDK is loaded only by fleet", () => {
+    it("loading the package and the command line (plan, audit) loads no @azure/* module", () => {
+        const root = path.join(__dirname, "..");
+        const script = [
+            `require("ts-node").register({ transpileOnly: true, project: ${JSON.stringify(path.join(root, "tsconfig.json"))} });`,
+            `require(${JSON.stringify(path.join(root, "src", "index.ts"))});`,
+            `require(${JSON.stringify(path.join(root, "src", "cli", "main.ts"))});`,
+            `const loaded = Object.keys(require.cache).filter((f) => f.includes("node_modules/@azure/"));`,
+            `const { fleetClients } = require(${JSON.stringify(path.join(root, "src", "fleet", "clients.ts"))});`,
+            `fleetClients({ credential: { getToken: async () => null }, cloud: "AzurePublic" }).compute("s");`,
+            `const after = Object.keys(require.cache).some((f) => f.includes("node_modules/@azure/arm-compute/"));`,
+            `process.stdout.write(JSON.stringify({ loaded, after }));`,
+        ].join("\n");
+        const r = spawnSync(process.execPath, ["-e", script], { cwd: root, encoding: "utf8" });
+        expect(r.stderr).toBe("");
+        expect(JSON.parse(r.stdout)).toEqual({ loaded: [], after: true });
     });
 });
