@@ -28,7 +28,7 @@ Judges whether TCP 1688 from one NIC reaches every Azure KMS address from an Azu
   --cloud <cloud>   ${Object.values(AzureCloud).join(", ")} (default AzurePublic)
   --json            print the verdicts as JSON
 Each file holds the REST body ({"value": [...]}) or what the CLI prints. Without --subnet and --nic the egress may be unknown.
-Exit: 0 every address reachable, 1 any blocked or unknown, 2 bad input.
+Exit: 0 every address reachable, 1 any blocked or unknown, 2 bad input (an empty route list too: every NIC has system routes).
 `;
 
 interface AuditArgs {

@@ -18,7 +18,7 @@ type Command = (argv: string[], io: CliIo) => number | Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
     plan: {
-        summary: "what a Pulumi program would deploy (routes, NSG rules, outbound, activation), run offline",
+        summary: "what a Pulumi program would deploy (routes, NSG rules, outbound, activation), run offline (1 when a VM is blocked)",
         run: (argv, io) => runPlan(argv, io),
     },
     audit: {

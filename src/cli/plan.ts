@@ -397,11 +397,13 @@ export interface PlanArgs {
     stack: string | undefined;
     config: Record<string, string>;
     format: PlanFormat;
+    /** `--strict`: an `unknown` verdict fails the plan too (exit 1), not only `blocked`. */
+    strict: boolean;
     /** `--html <file>`: also write the fleet report's page for this stack. */
     html?: string;
 }
 
-export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid]";
+export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid] [--strict]";
 
 export function planHelp(): string {
     const examples = listTargets();
@@ -425,6 +427,7 @@ export function planHelp(): string {
         "  --config <key>=<value>   set a config value, over the stack file (repeatable; `key` means `<project>:key`)",
         "  --json                   print the plan as one JSON document",
         "  --mermaid                print the resource tree as a Mermaid flowchart",
+        "  --strict                 exit 1 also when a Windows VM's KMS reachability is unknown (not only blocked)",
         "  --html <file>            also write the plan as the fleet report's self-contained HTML page",
         "  -h, --help               print this help",
         "",
@@ -434,7 +437,7 @@ export function planHelp(): string {
         "TypeScript is transpiled with the program's own `typescript` package (else the one @pulumi/pulumi vendors), without",
         "type checking.",
         "",
-        "Exit status: 0 planned, 1 the program failed, 2 bad input.",
+        "Exit status: 0 planned, 1 a Windows VM's KMS reachability is blocked (--strict: or unknown) or the program failed, 2 bad input.",
     ].join("\n");
 }
 
@@ -451,6 +454,7 @@ export function parseArgs(argv: string[]): PlanArgs {
     let stack: string | undefined;
     const config: Record<string, string> = {};
     const formats: PlanFormat[] = [];
+    let strict = false;
     let html: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
@@ -462,7 +466,12 @@ export function parseArgs(argv: string[]): PlanArgs {
             }
             return v;
         };
-        if (flag === "--json" || flag === "--mermaid") {
+        if (flag === "--strict") {
+            if (inline !== undefined) {
+                throw new PlanUsageError(`${flag} takes no value`);
+            }
+            strict = true;
+        } else if (flag === "--json" || flag === "--mermaid") {
             if (inline !== undefined) {
                 throw new PlanUsageError(`${flag} takes no value`);
             }
@@ -500,7 +509,7 @@ export function parseArgs(argv: string[]): PlanArgs {
             `unknown example "${chosen}"; ${known.length ? `known examples: ${known.join(", ")}` : "this installation has no examples"} (a folder: ./${chosen})`,
         );
     }
-    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text", ...(html ? { html } : {}) };
+    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text", strict, ...(html ? { html } : {}) };
 }
 
 /** The program the arguments name: a folder (relative to `cwd`), or an example with its offline config. */
@@ -536,7 +545,7 @@ function nodeLoader(spec: ProgramSpec): (file: string) => unknown {
     return require;
 }
 
-/** `azure-kms-activation plan …`: 0 planned, 1 the program failed, 2 bad input. */
+/** `azure-kms-activation plan …`: 0 planned, 1 a VM blocked (`--strict`: or unknown) or the program failed, 2 bad input. */
 export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     if (argv.includes("--help") || argv.includes("-h")) {
         io.out(planHelp());
@@ -580,7 +589,12 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
             return 2;
         }
     }
-    return 0;
+    return reachabilityExit(plan, args.strict);
+}
+
+/** 1 when a Windows VM's verdict is `blocked` (with `--strict`, also `unknown`), so CI can gate on the plan; else 0. */
+export function reachabilityExit(plan: Pick<Plan, "reachability">, strict: boolean): number {
+    return plan.reachability.some((v) => v.verdict === "blocked" || (strict && v.verdict === "unknown")) ? 1 : 0;
 }
 
 /** The first line of what the program threw (Pulumi's RunError and the components' KmsInputError carry the fix). */

@@ -240,7 +240,7 @@ export function planReachability(harness: Harness): PlanVmReachability[] {
             continue;
         }
         const result = decideReachability(facts, kms.destination);
-        const assuming = gaps.gateway && unseen.length === 1 ? assumeGatewayRoutes(facts, gaps.gateway, kms.destination, harness) : null;
+        const assuming = gaps.gateway && unseen.length === 1 && verdictOf(result.addresses) === "unknown" ? assumeGatewayRoutes(facts, gaps.gateway, kms.destination, harness) : null;
         judged.push({ vm: name, inProgram: true, subnet: facts.subnetName ?? null, kms: planKms(endpoint, kms.destination), verdict: verdictOf(result.addresses), addresses: withPublicIps(result.addresses, harness), unseen, blame: null, assuming });
     }
     for (const t of targets.filter((t) => !inProgram.has(t.vm.toLowerCase()))) {
@@ -259,7 +259,7 @@ export function planReachability(harness: Harness): PlanVmReachability[] {
  */
 function assumeGatewayRoutes(facts: PathFacts, gateway: NonNullable<PathGaps["gateway"]>, destination: KmsDestination, harness: Harness): PlanAssumption {
     const bgpRoutes = destination.custom ? [{ source: "VirtualNetworkGateway", addressPrefixes: [...destination.addressPrefixes], nextHopType: "VirtualNetworkGateway" }] : [];
-    const result = decideReachability({ ...facts, routeTable: gateway.routeTable, bgpRoutes }, destination);
+    const result = decideReachability({ ...facts, routeTable: gateway.routeTable, bgpRoutes, bgpRoutesUnknown: undefined }, destination);
     const condition = destination.custom
         ? `${gateway.source} routes ${destination.addressPrefixes.join(", ")} on-premises (the on-premises network advertises them, or the local network gateway lists them)`
         : `the routes of ${gateway.source} carry none of the KMS addresses (on-premises advertises no 0.0.0.0/0)`;
