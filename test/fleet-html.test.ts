@@ -150,6 +150,7 @@ describe("plan --html", () => {
         expect(await page.locator("h1").textContent()).toBe(`KMS activation: plan of ${plan.project}/${plan.stack}`);
         expect(await page.locator("#count-vms b").textContent()).toBe(String(plan.reachability.length));
         expect(await page.locator("#vms tbody tr.vm").count()).toBe(plan.reachability.length);
+        await page.screenshot({ path: path.join(ARTIFACTS, "plan-quickstart.png"), fullPage: true });
         expect(problems).toEqual([]);
         await page.close();
         expect(writePlanHtml(plan, path.join(ARTIFACTS, "no-such-dir", "x.html"))).toMatch(/^--html file ".*x\.html" cannot be written: ENOENT/);

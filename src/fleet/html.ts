@@ -45,6 +45,11 @@ document.querySelectorAll("table.sortable th").forEach(function (th, col) {
 });
 `;
 
+// A subscription GUID shortened to its first block (the whole ID on hover); anything else as it is.
+function shortId(id: string): string {
+    return /^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(id) ? `${id.slice(0, 8)}…` : id;
+}
+
 function vmLabel(vm: FleetVm): string {
     return vm.instanceId !== undefined ? `${vm.scaleSet}/${vm.instanceId}` : vm.name;
 }
@@ -76,7 +81,7 @@ export function renderFleetHtml(report: FleetReport, title = "KMS activation: fl
     const rows = report.vms.map(
         (vm) =>
             `<tr class="vm" data-id="${esc(vm.id)}"><td data-key="${FLEET_STATUSES.indexOf(vm.status)}"><span class="st ${esc(vm.status)}">${esc(vm.status)}</span></td>` +
-            `<td class="name">${esc(vmLabel(vm))}</td><td>${esc(vm.resourceGroup)}</td><td class="subscription" title="${esc(vm.subscriptionId)}">${esc(vm.subscriptionId.slice(0, 8))}…</td><td>${esc(vm.source)}</td>` +
+            `<td class="name">${esc(vmLabel(vm))}</td><td>${esc(vm.resourceGroup)}</td><td class="subscription" title="${esc(vm.subscriptionId)}">${esc(shortId(vm.subscriptionId))}</td><td>${esc(vm.source)}</td>` +
             (report.options.paths ? `<td data-key="${esc(vm.path?.verdict ?? "~")}">${pathCell(vm)}</td>` : "") +
             `<td class="diag">${vm.diagnosis.map(esc).join("<br>")}</td></tr>`,
     );
@@ -91,7 +96,7 @@ export function renderFleetHtml(report: FleetReport, title = "KMS activation: fl
 <title>${esc(title)}</title><style>${STYLE}</style></head>
 <body>
 <h1>${esc(title)}</h1>
-<p class="sub">KMS ${esc(report.kms.host)}:${report.kms.port} (${esc(report.cloud)}: ${esc(report.kms.addresses.join(", "))})${report.resourceGroup ? `, resource group ${esc(report.resourceGroup)}` : ""}; ${report.subscriptions.filter((x) => x.access === "ok").length} of ${report.subscriptions.length} subscriptions read</p>
+<p class="sub">KMS ${esc(report.kms.host)}:${report.kms.port} (${esc(report.cloud)}: ${esc(report.kms.addresses.join(", "))})${report.resourceGroup ? `, resource group ${esc(report.resourceGroup)}` : ""}${report.subscriptions.length ? `; ${report.subscriptions.filter((x) => x.access === "ok").length} of ${report.subscriptions.length} subscriptions read` : "; a planned stack, nothing read from Azure"}</p>
 ${denied.length ? `<ul class="denied">${denied.join("")}</ul>` : ""}
 <div class="cards" id="summary">${cards.join("")}</div>
 <h2>Windows VMs</h2>
