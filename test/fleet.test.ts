@@ -186,6 +186,15 @@ describe("fleet: access", () => {
         });
     });
 
+    it("a --subscription ARM does not know exits 2 naming it", async () => {
+        await withStandIn(mockFleet(false), async (standIn) => {
+            const r = await run(standIn, ["--subscription", "33333333-3333-4333-8333-333333333333"]);
+            expect(r.code).toBe(2);
+            expect(r.report!.subscriptions).toEqual([{ id: "33333333-3333-4333-8333-333333333333", access: "failed", error: "virtualMachines.listAll: 404 SubscriptionNotFound: Pagination failed with unexpected statusCode 404" }]);
+            expect(r.err).toMatch(/^fleet: no access to subscription 33333333-3333-4333-8333-333333333333 \(virtualMachines\.listAll: 404 SubscriptionNotFound/);
+        });
+    });
+
     it("exits 2 when the credential has no token to give", async () => {
         await withStandIn(mockFleet(), async (standIn) => {
             const failing = {
