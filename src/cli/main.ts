@@ -4,6 +4,7 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import { runAudit } from "./audit";
+import { runFleet } from "./fleet";
 import { runPlan } from "./plan";
 
 /** What a command needs from the process; tests pass their own. */
@@ -23,6 +24,10 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
     audit: {
         summary: "whether VMs in an existing network can reach KMS (0 reachable, 1 blocked or unknown, 2 bad input)",
         run: (argv, io) => runAudit(argv, io),
+    },
+    fleet: {
+        summary: "every Windows VM's activation and KMS path in your subscriptions, read through Azure's SDK (0 fine, 1 not, 2 bad input or no access)",
+        run: (argv, io) => runFleet(argv, io),
     },
 };
 

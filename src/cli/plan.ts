@@ -2,6 +2,7 @@
 // deployed) and prints what `pulumi up` would create, like `pulumi preview`, with the KMS egress, each subnet's
 // outbound and each VM's guest activation. The rendering walks the registered resources, so any resource type shows.
 import * as path from "path";
+import { writePlanHtml } from "../fleet/planReport";
 import { activationScript, MAX_COMMAND_LENGTH } from "../guest/render";
 import { CliInputError } from "./errors";
 import { exampleSpec, isExampleName, listTargets } from "./examples";
@@ -398,6 +399,8 @@ export interface PlanArgs {
     format: PlanFormat;
     /** `--strict`: an `unknown` verdict fails the plan too (exit 1), not only `blocked`. */
     strict: boolean;
+    /** `--html <file>`: also write the fleet report's page for this stack. */
+    html?: string;
 }
 
 export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid] [--strict]";
@@ -425,6 +428,7 @@ export function planHelp(): string {
         "  --json                   print the plan as one JSON document",
         "  --mermaid                print the resource tree as a Mermaid flowchart",
         "  --strict                 exit 1 also when a Windows VM's KMS reachability is unknown (not only blocked)",
+        "  --html <file>            also write the plan as the fleet report's self-contained HTML page",
         "  -h, --help               print this help",
         "",
         "Offline: secret config (`secure:` in the stack file) is `[secret]`. Invokes are answered without Azure: a subnet",
@@ -451,6 +455,7 @@ export function parseArgs(argv: string[]): PlanArgs {
     const config: Record<string, string> = {};
     const formats: PlanFormat[] = [];
     let strict = false;
+    let html: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -471,6 +476,8 @@ export function parseArgs(argv: string[]): PlanArgs {
                 throw new PlanUsageError(`${flag} takes no value`);
             }
             formats.push(flag === "--json" ? "json" : "mermaid");
+        } else if (flag === "--html") {
+            html = value();
         } else if (flag === "--stack") {
             if (stack !== undefined) {
                 throw new PlanUsageError("--stack given twice; plan one stack at a time");
@@ -502,7 +509,7 @@ export function parseArgs(argv: string[]): PlanArgs {
             `unknown example "${chosen}"; ${known.length ? `known examples: ${known.join(", ")}` : "this installation has no examples"} (a folder: ./${chosen})`,
         );
     }
-    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text", strict };
+    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text", strict, ...(html ? { html } : {}) };
 }
 
 /** The program the arguments name: a folder (relative to `cwd`), or an example with its offline config. */
@@ -526,6 +533,8 @@ export interface PlanIo {
     cwd?: string;
     /** Runs the program's entry point; by default Node's `require` with the TypeScript loader and own-package resolution. */
     load?: (file: string) => unknown;
+    /** Writes the `--html` page (default: the file system). */
+    writeFile?: (file: string, text: string) => void;
 }
 
 /** Prepares Node to load the program: its TypeScript, this package's own name. */
@@ -573,6 +582,13 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     }
     const plan = buildPlan(run);
     io.out(render(plan, args.format));
+    if (args.html) {
+        const written = writePlanHtml(plan, args.html, io.writeFile);
+        if (written) {
+            io.err(`plan: ${written}`);
+            return 2;
+        }
+    }
     return reachabilityExit(plan, args.strict);
 }
 
