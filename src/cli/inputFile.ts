@@ -73,7 +73,8 @@ export function jsonParseError(text: string, err: unknown): string {
     const before = text.slice(0, position);
     const line = before.split("\n").length;
     const column = position - before.lastIndexOf("\n");
-    const excerpt = text.slice(Math.max(0, position - 10), position + 10);
+    const start = Math.max(0, position - 10);
+    const excerpt = text.slice(start, start + 20);
     return position >= text.length
         ? `ends too early (line ${line}, column ${column})`
         : `unexpected "${safeText(text[position])}" at line ${line}, column ${column} (near "${safeText(excerpt)}")`;

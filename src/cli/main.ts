@@ -4,6 +4,7 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import { runAudit } from "./audit";
+import { readInputFile } from "./inputFile";
 import { runPlan } from "./plan";
 
 /** What a command needs from the process; tests pass their own. */
@@ -74,7 +75,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 export const processIo: CliIo = {
     out: (s) => process.stdout.write(`${s}\n`),
     err: (s) => process.stderr.write(`${s}\n`),
-    readFile: (file) => readFileSync(file, "utf8"),
+    // Regular files only, at most 64 MB: never /dev/zero until memory runs out, never a FIFO that blocks forever.
+    readFile: (file) => readInputFile(file),
 };
 
 if (require.main === module) {

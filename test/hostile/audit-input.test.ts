@@ -153,3 +153,67 @@ describe("audit checks every value before the engine sees it", () => {
         );
     });
 });
+
+describe("audit reads bounded: regular files only, at most 64 MB, nothing of the file quoted back", () => {
+    const { processIo } = require("../../src/cli/main") as typeof import("../../src/cli/main");
+    /** `audit` with the process's own file reader (what users run). */
+    function withProcessReader(...argv: string[]): { code: number; out: string; err: string } {
+        let out = "";
+        let err = "";
+        const code = runAudit(argv, { out: (s) => (out += s), err: (s) => (err += s), readFile: processIo.readFile });
+        return { code, out, err };
+    }
+    const nsgs = path.join(BGP, "effective-nsgs.json");
+
+    test("a directory, a device (/dev/zero) and a FIFO are refused by kind, at once", () => {
+        const fifo = path.join(scratch, "fifo");
+        execFileSync("mkfifo", [fifo]);
+        for (const [file, kind] of [
+            [scratch, "a directory"],
+            ["/dev/zero", "a device"],
+            [fifo, "a FIFO (named pipe)"],
+        ]) {
+            expect(withProcessReader("--routes", file, "--nsgs", nsgs)).toEqual({
+                code: 2,
+                out: "",
+                err: `audit: --routes file "${file}" cannot be read: ${kind}, not a regular file; save the output to a file and name that\n`,
+            });
+        }
+    });
+
+    test("the command as a process: a FIFO with no writer exits 2 at once instead of blocking forever", () => {
+        const fifo = path.join(scratch, "fifo-process");
+        execFileSync("mkfifo", [fifo]);
+        const started = Date.now();
+        const ran = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "src", "cli", "main.ts"), "audit", "--routes", fifo, "--nsgs", nsgs], { cwd: ROOT, encoding: "utf8", timeout: 30000 });
+        expect({ status: ran.status, signal: ran.signal, stdout: ran.stdout }).toEqual({ status: 2, signal: null, stdout: "" });
+        expect(ran.stderr.split("\n")[0] + "\n").toBe(`audit: --routes file "${fifo}" cannot be read: a FIFO (named pipe), not a regular file; save the output to a file and name that\n`);
+        expect(Date.now() - started).toBeLessThan(30000);
+    }, 40000);
+
+    test("a file over 64 MB is refused before it is read (sparse: no disk used)", () => {
+        const big = path.join(scratch, "big.json");
+        fs.writeFileSync(big, "");
+        fs.truncateSync(big, 64 * 1024 * 1024 + 1);
+        expect(withProcessReader("--routes", big, "--nsgs", nsgs)).toEqual({ code: 2, out: "", err: `audit: --routes file "${big}" cannot be read: 67108865 bytes, over the 64 MB limit\n` });
+        // A file whose size says 0 but which reads on (as /proc files do) is cut at the cap while reading.
+        expect(() => readInputFile("/proc/self/environ", 8)).toThrow("cannot be read: over the 8-byte limit");
+    });
+
+    test("a file that is not JSON (environment-variable-like content): line, column and a 20-character escaped excerpt, nothing else", () => {
+        const environ = path.join(scratch, "environ");
+        const secret = "AZURE_CLIENT_SECRET=s3cr3t-value-never-printed";
+        fs.writeFileSync(environ, `HOME=/root\u0000PATH=/usr/bin\u0000${secret}\u0000\u001b[2J`);
+        const result = withProcessReader("--routes", environ, "--nsgs", nsgs);
+        expect(result).toEqual({ code: 2, out: "", err: `audit: --routes file "${environ}" is not JSON: unexpected "H" at line 1, column 1 (near "HOME=/root\\x00PATH=/usr")\n` });
+        expect(result.err).not.toContain("s3cr3t");
+        // An error further in: the excerpt is the 20 characters around it, control characters escaped.
+        const late = path.join(scratch, "late.json");
+        fs.writeFileSync(late, `{"value": [\n  {"name": "r1"},\n  {"name": "r2" \u001b[2J "SECRET=${secret}"}\n]}`);
+        expect(withProcessReader("--routes", late, "--nsgs", nsgs).err).toBe(`audit: --routes file "${late}" is not JSON: unexpected "\\x1b" at line 3, column 17 (near "me": "r2" \\x1b[2J "SECR")\n`);
+    });
+
+    test("--help states the size cap", () => {
+        expect(run("--help").out).toContain("Each file must be a regular file of at most 64 MB.");
+    });
+});
