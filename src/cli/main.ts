@@ -5,6 +5,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { runAudit } from "./audit";
 import { readInputFile } from "./inputFile";
+import { safeLines, safeText } from "./sanitize";
 import { runPlan } from "./plan";
 
 /** What a command needs from the process; tests pass their own. */
@@ -65,7 +66,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     const command = COMMANDS[first];
     if (!command) {
-        io.err(`azure-kms-activation: unknown ${first.startsWith("-") ? "option" : "command"} ${first}\n${help()}`);
+        io.err(`azure-kms-activation: unknown ${first.startsWith("-") ? "option" : "command"} ${safeText(first)}\n${help()}`);
         return 2;
     }
     return command.run(rest, io);
@@ -81,7 +82,7 @@ export const processIo: CliIo = {
 
 if (require.main === module) {
     const fail = (err: unknown) => {
-        process.stderr.write(`azure-kms-activation: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.stderr.write(`azure-kms-activation: ${safeLines(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
         process.exit(1);
     };
     process.on("unhandledRejection", fail);

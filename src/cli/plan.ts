@@ -9,6 +9,7 @@ import { checkInstalled, registerTypeScript, resolveOwnPackage } from "./loader"
 import { Registration } from "./mock-engine";
 import { OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
 import { PlanVmReachability, planReachability, reachabilityMermaid, renderReachability } from "./reachability";
+import { mermaidLabel, safeStrings, safeText } from "./sanitize";
 
 const PACKAGE_TYPE = "azure-kms-activation:index:";
 
@@ -276,8 +277,9 @@ function tree(plan: Plan): string[] {
     ];
 }
 
-/** The plan as text that reads like `pulumi preview`. */
-export function renderText(plan: Plan): string {
+/** The plan as text that reads like `pulumi preview`. Every value shown through the sanitizer (no input writes to the terminal). */
+export function renderText(input: Plan): string {
+    const plan = safeStrings(input);
     const n = (x: number) => x.toLocaleString("en-US");
     const lines = [
         `Offline plan of ${plan.program} (stack "${plan.stack}")`,
@@ -366,10 +368,10 @@ function nodeId(name: string): string {
 
 /** The resource tree as a Mermaid flowchart, with the edges the guest activation waits for. */
 export function renderMermaid(plan: Plan): string {
-    const lines = ["flowchart TD", `    stack["${plan.project} (offline plan)"]`];
+    const lines = ["flowchart TD", `    stack["${mermaidLabel(plan.project)} (offline plan)"]`];
     for (const r of plan.resources) {
-        const kind = r.type.split(":").pop();
-        lines.push(`    ${nodeId(r.name)}["${kind}<br/>${r.name}"]`);
+        const kind = r.type.split(":").pop() ?? r.type;
+        lines.push(`    ${nodeId(r.name)}["${mermaidLabel(kind)}<br/>${mermaidLabel(r.name)}"]`);
         lines.push(`    ${r.parent ? nodeId(r.parent) : "stack"} --> ${nodeId(r.name)}`);
         if (r.type.startsWith(PACKAGE_TYPE)) {
             lines.push(`    class ${nodeId(r.name)} component`);
@@ -546,7 +548,7 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
             return 2;
         }
         if (err instanceof CliInputError) {
-            io.err(`plan: ${err.message}`);
+            io.err(`plan: ${safeText(err.message)}`);
             return 2;
         }
         throw err;
@@ -556,10 +558,10 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
         run = await runProgram(spec, load);
     } catch (err) {
         if (err instanceof CliInputError) {
-            io.err(`plan: ${err.message}`);
+            io.err(`plan: ${safeText(err.message)}`);
             return 2;
         }
-        io.err(`plan: ${spec.label}: the program failed: ${programError(err)}`);
+        io.err(`plan: ${safeText(`${spec.label}: the program failed: ${programError(err)}`)}`);
         return 1;
     }
     io.out(render(buildPlan(run), args.format));

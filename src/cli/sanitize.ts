@@ -40,12 +40,13 @@ export function safeStrings<T>(value: T): T {
 }
 
 // Mermaid's entity codes (https://mermaid.js.org/syntax/flowchart.html#entity-codes-to-escape-characters): `#quot;`
-// and the numeric `#<decimal>;` form. Inside a quoted label only `"` ends the label, but brackets, `#`, `;`, `|`,
-// `<`/`>` (HTML labels) and backticks (markdown strings) all mean something to Mermaid or its renderer, so each is
-// written as its entity; a line break would end the statement, so it is written as the two characters `\n`.
-const MERMAID: Record<string, string> = { '"': "#quot;", "#": "#35;", "[": "#91;", "]": "#93;", "(": "#40;", ")": "#41;", "{": "#123;", "}": "#125;", "<": "#lt;", ">": "#gt;", "|": "#124;", ";": "#59;", "`": "#96;", "&": "#38;" };
+// and the numeric `#<decimal>;` form. In a quoted label `"` ends the label and a line break ends the statement, so
+// `a"]\n click r_a "javascript:alert(1)"` would become a node and a click handler. `#` starts an entity, brackets
+// shape nodes, `<`/`>` are HTML in labels and a backtick starts a markdown string: each is written as its entity,
+// and a line break (like every control character) as the visible two characters `\n`.
+const MERMAID: Record<string, string> = { '"': "#quot;", "#": "#35;", "[": "#91;", "]": "#93;", "<": "#lt;", ">": "#gt;", "`": "#96;" };
 
 /** Text for inside a quoted Mermaid label (`["…"]`, `-- "…" -->`): no input can close the label or start a statement. */
 export function mermaidLabel(value: string): string {
-    return safeText(value).replace(/["#[\](){}<>|;`&]/g, (c) => MERMAID[c]);
+    return safeText(value).replace(/["#[\]<>`]/g, (c) => MERMAID[c]);
 }
