@@ -5,10 +5,11 @@ import * as path from "path";
 import { activationScript, MAX_COMMAND_LENGTH } from "../guest/render";
 import { CliInputError } from "./errors";
 import { exampleSpec, isExampleName, listTargets } from "./examples";
-import { checkInstalled, registerTypeScript, resolveOwnPackage } from "./loader";
 import { Registration } from "./mock-engine";
 import { OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
 import { PlanVmReachability, planReachability, reachabilityMermaid, renderReachability } from "./reachability";
+import { ChildOutcome, DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, PROGRAM_OUTPUT_PREFIX, runInChild } from "./planProcess";
+import { MAX_INPUT_TEXT } from "./inputFile";
 import { mermaidLabel, safeStrings, safeText } from "./sanitize";
 
 const PACKAGE_TYPE = "azure-kms-activation:index:";
@@ -398,9 +399,13 @@ export interface PlanArgs {
     stack: string | undefined;
     config: Record<string, string>;
     format: PlanFormat;
+    /** `--timeout`: how long the program may run, in seconds (default `DEFAULT_TIMEOUT_SECONDS`). */
+    timeoutSeconds?: number;
+    /** `--max-memory`: the program's heap limit, in MB (default `DEFAULT_MAX_MEMORY_MB`). */
+    maxMemoryMb?: number;
 }
 
-export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid]";
+export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid] [--timeout <seconds>]";
 
 export function planHelp(): string {
     const examples = listTargets();
@@ -424,7 +429,13 @@ export function planHelp(): string {
         "  --config <key>=<value>   set a config value, over the stack file (repeatable; `key` means `<project>:key`)",
         "  --json                   print the plan as one JSON document",
         "  --mermaid                print the resource tree as a Mermaid flowchart",
+        `  --timeout <seconds>      stop the program after this long (default ${DEFAULT_TIMEOUT_SECONDS}); an endless loop ends in one line, exit 1`,
+        `  --max-memory <MB>        the program's heap limit (default ${DEFAULT_MAX_MEMORY_MB}); running out ends in one line, exit 1`,
         "  -h, --help               print this help",
+        "",
+        "The program runs in a child process. What it prints (console.log, pulumi.log) goes to stderr, each line prefixed",
+        `with "${PROGRAM_OUTPUT_PREFIX.trim()}", so --json and --mermaid on stdout always parse. A program that calls process.exit has no`,
+        `plan (exit 2). Pulumi.yaml and the stack file must be regular files of at most ${MAX_INPUT_TEXT}.`,
         "",
         "Offline: secret config (`secure:` in the stack file) is `[secret]`. Invokes are answered without Azure: a subnet",
         "the program declares from its own inputs, an existing subnet as one with default outbound access (listed as",
@@ -443,10 +454,21 @@ function looksLikePath(target: string): boolean {
     return target === "." || target === ".." || /[\\/]/.test(target) || path.isAbsolute(target);
 }
 
-/** Reads `[<example> | <folder>] [--stack <name>] [--config k=v]... [--json | --mermaid]`; throws with the fix on anything else. */
+/** A whole number from `min` to `max`, for `flag`; refused with the range otherwise. */
+function wholeNumber(flag: string, text: string, min: number, max: number, unit: string): number {
+    const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+    if (!(n >= min && n <= max)) {
+        throw new PlanUsageError(`${flag} ${JSON.stringify(text)}: expected a whole number of ${unit} from ${min} to ${max}`);
+    }
+    return n;
+}
+
+/** Reads `[<example> | <folder>] [--stack <name>] [--config k=v]... [--json | --mermaid] [--timeout s] [--max-memory MB]`; throws with the fix on anything else. */
 export function parseArgs(argv: string[]): PlanArgs {
     let target: string | undefined;
     let stack: string | undefined;
+    let timeoutSeconds: number | undefined;
+    let maxMemoryMb: number | undefined;
     const config: Record<string, string> = {};
     const formats: PlanFormat[] = [];
     for (let i = 0; i < argv.length; i++) {
@@ -476,6 +498,10 @@ export function parseArgs(argv: string[]): PlanArgs {
                 throw new PlanUsageError(`--config ${pair}: expected <key>=<value>`);
             }
             config[pair.slice(0, eq)] = pair.slice(eq + 1);
+        } else if (flag === "--timeout") {
+            timeoutSeconds = wholeNumber(flag, value(), 1, 86400, "seconds");
+        } else if (flag === "--max-memory") {
+            maxMemoryMb = wholeNumber(flag, value(), 64, 65536, "MB");
         } else if (arg.startsWith("-") && arg !== "-") {
             throw new PlanUsageError(`unknown option ${arg}`);
         } else if (target !== undefined) {
@@ -495,7 +521,7 @@ export function parseArgs(argv: string[]): PlanArgs {
             `unknown example "${chosen}"; ${known.length ? `known examples: ${known.join(", ")}` : "this installation has no examples"} (a folder: ./${chosen})`,
         );
     }
-    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text" };
+    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text", timeoutSeconds, maxMemoryMb };
 }
 
 /** The program the arguments name: a folder (relative to `cwd`), or an example with its offline config. */
@@ -521,14 +547,6 @@ export interface PlanIo {
     load?: (file: string) => unknown;
 }
 
-/** Prepares Node to load the program: its TypeScript, this package's own name. */
-function nodeLoader(spec: ProgramSpec): (file: string) => unknown {
-    checkInstalled(spec.dir, spec.label);
-    registerTypeScript(spec.main, spec.dir, spec.label);
-    resolveOwnPackage();
-    return require;
-}
-
 /** `azure-kms-activation plan …`: 0 planned, 1 the program failed, 2 bad input. */
 export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     if (argv.includes("--help") || argv.includes("-h")) {
@@ -537,14 +555,12 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     }
     let spec: ProgramSpec;
     let args: PlanArgs;
-    let load: (file: string) => unknown;
     try {
         args = parseArgs(argv);
         spec = resolveSpec(args, io.cwd);
-        load = io.load ?? nodeLoader(spec);
     } catch (err) {
         if (err instanceof PlanUsageError) {
-            io.err(`plan: ${err.message}\n${PLAN_USAGE}\nRun \`azure-kms-activation plan --help\` for more.`);
+            io.err(`plan: ${safeText(err.message)}\n${PLAN_USAGE}\nRun \`azure-kms-activation plan --help\` for more.`);
             return 2;
         }
         if (err instanceof CliInputError) {
@@ -553,19 +569,54 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
         }
         throw err;
     }
-    let run: ProgramRun;
-    try {
-        run = await runProgram(spec, load);
-    } catch (err) {
-        if (err instanceof CliInputError) {
-            io.err(`plan: ${safeText(err.message)}`);
-            return 2;
-        }
-        io.err(`plan: ${safeText(`${spec.label}: the program failed: ${programError(err)}`)}`);
-        return 1;
+    const ran = await executeProgram(spec, args, io);
+    if ("exit" in ran) {
+        io.err(`plan: ${safeText(ran.message)}`);
+        return ran.exit;
     }
-    io.out(render(buildPlan(run), args.format));
+    io.out(render(ran.plan, args.format));
     return 0;
+}
+
+/**
+ * Runs the program and makes its plan: in a child process with the time and memory limits (what users run), or in
+ * this process with the caller's `load` (tests). Any other end is an exit status and one line.
+ */
+async function executeProgram(spec: ProgramSpec, args: PlanArgs, io: PlanIo): Promise<{ plan: Plan } | { exit: number; message: string }> {
+    if (io.load) {
+        try {
+            return { plan: buildPlan(await runProgram(spec, io.load)) };
+        } catch (err) {
+            if (err instanceof CliInputError) return { exit: 2, message: err.message };
+            return { exit: 1, message: `${spec.label}: the program failed: ${programError(err)}` };
+        }
+    }
+    const limits = { timeoutSeconds: args.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, maxMemoryMb: args.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB };
+    const outcome = await runInChild(spec, limits, (line) => io.err(`${PROGRAM_OUTPUT_PREFIX}${safeText(line)}`));
+    return outcome.kind === "plan" ? { plan: outcome.plan } : childEnd(outcome, spec.label);
+}
+
+/** One line for each way the child can end without a plan, and its exit status. */
+function childEnd(outcome: Exclude<ChildOutcome, { kind: "plan" }>, label: string): { exit: number; message: string } {
+    switch (outcome.kind) {
+        case "input":
+            return { exit: 2, message: outcome.message };
+        case "failed":
+            return { exit: 1, message: `${label}: the program failed: ${outcome.message}` };
+        case "exit":
+            return {
+                exit: 2,
+                message: `${label}: the program called process.exit(${outcome.code}) before its resources were registered, so there is no plan; remove the call (a Pulumi program ends by itself when its resources are declared)`,
+            };
+        case "ended":
+            return { exit: 1, message: `${label}: the program stopped before its resources were registered: it waits for something that never comes (a promise that never settles?)` };
+        case "timeout":
+            return { exit: 1, message: `${label}: the program did not finish within ${outcome.seconds} s and was stopped (an endless loop?); if it is only slow, raise --timeout` };
+        case "oom":
+            return { exit: 1, message: `${label}: the program ran out of memory (heap limit ${outcome.megabytes} MB) and was stopped (an unbounded allocation?); if it needs more, raise --max-memory` };
+        case "crash":
+            return { exit: 1, message: `${label}: the program's process ended (${outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`}) before the plan was complete` };
+    }
 }
 
 /** The first line of what the program threw (Pulumi's RunError and the components' KmsInputError carry the fix). */
