@@ -46,6 +46,17 @@ describe("plan runs the program in a child process", () => {
         expect(mermaid.out).not.toContain("hello");
     });
 
+    test("a program that waits for a promise that never settles: the child's event loop empties, exit 1, one line at the end", async () => {
+        const run = await plan(`${FIXTURES}/never-settles`);
+        expect(run.code).toBe(1);
+        expect(run.out).toBe("");
+        // Before it, Pulumi's own note on the promises left active, as the program's output.
+        expect(run.err.slice(0, -1).every((line) => line.startsWith("[program] "))).toBe(true);
+        expect(run.err[run.err.length - 1]).toBe(
+            `plan: ${FIXTURES}/never-settles: the program stopped before its resources were registered: it waits for something that never comes (a promise that never settles?)`,
+        );
+    });
+
     test("an endless loop: stopped at --timeout, exit 1, one line", async () => {
         const started = Date.now();
         expect(await plan(`${FIXTURES}/loops`, "--timeout", "3")).toEqual({
