@@ -173,3 +173,21 @@ export function nodeLoader(spec: { dir: string; main: string; label: string }): 
     resolveOwnPackage();
     return require;
 }
+
+/**
+ * Where a program does not parse, as `file:line:column: message`: the loader's own `ProgramSyntaxError`, ts-node's
+ * diagnostic (`file.ts(3,7): error TS1005: ...`, when the command runs under ts-node), or Node's SyntaxError for
+ * JavaScript (the file and line head its stack, a caret marks the column). Undefined for any other error.
+ */
+export function syntaxLocation(err: unknown): string | undefined {
+    if (err instanceof ProgramSyntaxError) return `${err.file}:${err.line}:${err.column}: ${err.message}`;
+    if (!(err instanceof Error)) return undefined;
+    const ts = /^(.+?)\((\d+),(\d+)\): error TS\d+: (.+)$/m.exec(err.message);
+    if (err.name === "TSError" && ts) return `${ts[1]}:${ts[2]}:${ts[3]}: ${ts[4]}`;
+    if (err.name === "SyntaxError" && err.stack) {
+        const [head, , caret] = err.stack.split("\n");
+        const at = /^(.+):(\d+)$/.exec(head ?? "");
+        if (at) return `${at[1]}:${at[2]}:${(caret ?? "").indexOf("^") + 1}: ${err.message}`;
+    }
+    return undefined;
+}

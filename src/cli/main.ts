@@ -3,10 +3,10 @@
 // the process's surroundings that returns the exit status: 0 done, 1 the check or program failed, 2 bad input.
 import { readFileSync } from "fs";
 import * as path from "path";
-import { runAudit } from "./audit";
 import { readInputFile } from "./inputFile";
 import { safeLines, safeText } from "./sanitize";
-import { runPlan } from "./plan";
+import type { PlanIo } from "./plan";
+import { runPlanInChild } from "./planProcess";
 
 /** What a command needs from the process; tests pass their own. */
 export interface CliIo {
@@ -20,11 +20,13 @@ type Command = (argv: string[], io: CliIo) => number | Promise<number>;
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
     plan: {
         summary: "what a Pulumi program would deploy (routes, NSG rules, outbound, activation), run offline",
-        run: (argv, io) => runPlan(argv, io),
+        // What users run goes to a child process at once (this process loads nothing of the plan's: it stays light);
+        // a caller that brings its own loader (tests) runs the program here.
+        run: (argv, io) => ((io as PlanIo).load ? (require("./plan") as typeof import("./plan")).runPlan(argv, io) : runPlanInChild(argv, io)),
     },
     audit: {
         summary: "whether VMs in an existing network can reach KMS (0 reachable, 1 blocked or unknown, 2 bad input)",
-        run: (argv, io) => runAudit(argv, io),
+        run: (argv, io) => (require("./audit") as typeof import("./audit")).runAudit(argv, io),
     },
 };
 

@@ -8,7 +8,8 @@ import { exampleSpec, isExampleName, listTargets } from "./examples";
 import { Registration } from "./mock-engine";
 import { OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
 import { PlanVmReachability, planReachability, reachabilityMermaid, renderReachability } from "./reachability";
-import { ChildOutcome, DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, PROGRAM_OUTPUT_PREFIX, runInChild } from "./planProcess";
+import { syntaxLocation } from "./loader";
+import { DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, MAX_MEMORY_RANGE, PROGRAM_OUTPUT_PREFIX, runPlanInChild, TIMEOUT_RANGE, wholeNumber } from "./planProcess";
 import { MAX_INPUT_TEXT } from "./inputFile";
 import { mermaidLabel, safeStrings, safeText } from "./sanitize";
 
@@ -454,13 +455,13 @@ function looksLikePath(target: string): boolean {
     return target === "." || target === ".." || /[\\/]/.test(target) || path.isAbsolute(target);
 }
 
-/** A whole number from `min` to `max`, for `flag`; refused with the range otherwise. */
-function wholeNumber(flag: string, text: string, min: number, max: number, unit: string): number {
-    const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
-    if (!(n >= min && n <= max)) {
-        throw new PlanUsageError(`${flag} ${JSON.stringify(text)}: expected a whole number of ${unit} from ${min} to ${max}`);
+/** A value `wholeNumber` refuses, as a usage error (exit 2 with the usage). */
+function refusedAsUsage(read: () => number): number {
+    try {
+        return read();
+    } catch (err) {
+        throw new PlanUsageError((err as Error).message);
     }
-    return n;
 }
 
 /** Reads `[<example> | <folder>] [--stack <name>] [--config k=v]... [--json | --mermaid] [--timeout s] [--max-memory MB]`; throws with the fix on anything else. */
@@ -499,9 +500,9 @@ export function parseArgs(argv: string[]): PlanArgs {
             }
             config[pair.slice(0, eq)] = pair.slice(eq + 1);
         } else if (flag === "--timeout") {
-            timeoutSeconds = wholeNumber(flag, value(), 1, 86400, "seconds");
+            timeoutSeconds = refusedAsUsage(() => wholeNumber(flag, value(), TIMEOUT_RANGE));
         } else if (flag === "--max-memory") {
-            maxMemoryMb = wholeNumber(flag, value(), 64, 65536, "MB");
+            maxMemoryMb = refusedAsUsage(() => wholeNumber(flag, value(), MAX_MEMORY_RANGE));
         } else if (arg.startsWith("-") && arg !== "-") {
             throw new PlanUsageError(`unknown option ${arg}`);
         } else if (target !== undefined) {
@@ -543,12 +544,18 @@ export interface PlanIo {
     out(s: string): void;
     err(s: string): void;
     cwd?: string;
-    /** Runs the program's entry point; by default Node's `require` with the TypeScript loader and own-package resolution. */
+    /** Runs the program's entry point in this process (tests: an isolated require). */
     load?: (file: string) => unknown;
+    /** Prepares this process to run the program and returns its loader (the child process: Node's `require`, prepared). */
+    loaderFor?: (spec: ProgramSpec) => (file: string) => unknown;
 }
 
 /** `azure-kms-activation plan …`: 0 planned, 1 the program failed, 2 bad input. */
 export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
+    // What users run: the whole command in a child process, within the time and memory limits (planProcess.ts).
+    if (!io.load && !io.loaderFor) {
+        return runPlanInChild(argv, io);
+    }
     if (argv.includes("--help") || argv.includes("-h")) {
         io.out(planHelp());
         return 0;
@@ -569,7 +576,7 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
         }
         throw err;
     }
-    const ran = await executeProgram(spec, args, io);
+    const ran = await executeProgram(spec, io);
     if ("exit" in ran) {
         io.err(`plan: ${safeText(ran.message)}`);
         return ran.exit;
@@ -579,48 +586,23 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
 }
 
 /**
- * Runs the program and makes its plan: in a child process with the time and memory limits (what users run), or in
- * this process with the caller's `load` (tests). Any other end is an exit status and one line.
+ * Runs the program and makes its plan in this process: with the caller's `load` (tests), or the loader `loaderFor`
+ * prepares (the child process `plan` runs programs in). Any other end is an exit status and one line.
  */
-async function executeProgram(spec: ProgramSpec, args: PlanArgs, io: PlanIo): Promise<{ plan: Plan } | { exit: number; message: string }> {
-    if (io.load) {
-        try {
-            return { plan: buildPlan(await runProgram(spec, io.load)) };
-        } catch (err) {
-            if (err instanceof CliInputError) return { exit: 2, message: err.message };
-            return { exit: 1, message: `${spec.label}: the program failed: ${programError(err)}` };
-        }
-    }
-    const limits = { timeoutSeconds: args.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, maxMemoryMb: args.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB };
-    const outcome = await runInChild(spec, limits, (line) => io.err(`${PROGRAM_OUTPUT_PREFIX}${safeText(line)}`));
-    return outcome.kind === "plan" ? { plan: outcome.plan } : childEnd(outcome, spec.label);
-}
-
-/** One line for each way the child can end without a plan, and its exit status. */
-function childEnd(outcome: Exclude<ChildOutcome, { kind: "plan" }>, label: string): { exit: number; message: string } {
-    switch (outcome.kind) {
-        case "input":
-            return { exit: 2, message: outcome.message };
-        case "failed":
-            return { exit: 1, message: `${label}: the program failed: ${outcome.message}` };
-        case "exit":
-            return {
-                exit: 2,
-                message: `${label}: the program called process.exit(${outcome.code}) before its resources were registered, so there is no plan; remove the call (a Pulumi program ends by itself when its resources are declared)`,
-            };
-        case "ended":
-            return { exit: 1, message: `${label}: the program stopped before its resources were registered: it waits for something that never comes (a promise that never settles?)` };
-        case "timeout":
-            return { exit: 1, message: `${label}: the program did not finish within ${outcome.seconds} s and was stopped (an endless loop?); if it is only slow, raise --timeout` };
-        case "oom":
-            return { exit: 1, message: `${label}: the program ran out of memory (heap limit ${outcome.megabytes} MB) and was stopped (an unbounded allocation?); if it needs more, raise --max-memory` };
-        case "crash":
-            return { exit: 1, message: `${label}: the program's process ended (${outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`}) before the plan was complete` };
+async function executeProgram(spec: ProgramSpec, io: PlanIo): Promise<{ plan: Plan } | { exit: number; message: string }> {
+    try {
+        const load = io.load ?? (io.loaderFor as NonNullable<PlanIo["loaderFor"]>)(spec);
+        return { plan: buildPlan(await runProgram(spec, load)) };
+    } catch (err) {
+        if (err instanceof CliInputError) return { exit: 2, message: err.message };
+        return { exit: 1, message: `${spec.label}: the program failed: ${programError(err)}` };
     }
 }
 
 /** The first line of what the program threw (Pulumi's RunError and the components' KmsInputError carry the fix). */
 export function programError(err: unknown): string {
+    const where = syntaxLocation(err);
+    if (where) return `syntax error at ${where}`;
     const message = err instanceof Error ? err.message : String(err);
     return message.split("\n")[0];
 }

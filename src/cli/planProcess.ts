@@ -1,38 +1,59 @@
-// `plan` runs the user's program in a child process (src/cli/planChild.ts), so that however the program ends, the
-// command ends with one line that says how: a program that loops forever is stopped at the time limit, an unbounded
-// allocation meets a heap limit instead of the machine's memory (and V8's 26-line dump is not shown), a
-// `process.exit` ends the child, not the command, and what the program prints (console.log, pulumi.log) goes to
-// stderr, prefixed, so that `--json` and `--mermaid` on stdout always parse.
+// `plan` runs in a child process (src/cli/planChild.ts), so that however the user's program ends, the command ends
+// with one line that says how: a program that loops forever is stopped at the time limit, an unbounded allocation
+// meets a heap limit instead of the machine's memory (and V8's dump is not shown), a `process.exit` ends the child,
+// not the command, and what the program prints (console.log, pulumi.log) goes to stderr, prefixed, so that `--json`
+// and `--mermaid` on stdout always parse. This module is the parent's side and loads nothing heavy: the command's
+// own work (the mock engine, @pulumi/pulumi, the renderers) happens once, in the child.
 import { spawn } from "child_process";
 import * as path from "path";
-import type { Plan } from "./plan";
-import type { ProgramSpec } from "./program";
+import { safeText } from "./sanitize";
 
 /** How long the program may run, by default (`--timeout`), in seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 120;
-/** The child's V8 heap limit, by default (`--max-memory`), in MB: about ten times what the largest example needs. */
+/** The child's V8 heap limit, by default (`--max-memory`), in MB: about ten times what the examples need. */
 export const DEFAULT_MAX_MEMORY_MB = 2048;
+export const TIMEOUT_RANGE = { min: 1, max: 86400, unit: "seconds" };
+export const MAX_MEMORY_RANGE = { min: 64, max: 65536, unit: "MB" };
+/** What the child may take to start (Node, the command's modules, @pulumi/pulumi) on top of `--timeout`. */
+const STARTUP_SECONDS = 60;
 /** How the program's own output lines are marked on stderr. */
 export const PROGRAM_OUTPUT_PREFIX = "[program] ";
 
-/** What the child sends back on its result channel (fd 3), one JSON document. */
+/** What the child sends on fd 3, one JSON document a line. */
 export type ChildMessage =
-    | { kind: "plan"; plan: Plan }
-    | { kind: "input"; message: string }
-    | { kind: "failed"; message: string }
+    /** The program about to run, as the plan names it (for the parent's one line if the child is stopped). */
+    | { kind: "label"; label: string }
+    /** The command finished: its output, its messages and its exit status. */
+    | { kind: "done"; code: number; out: string[]; err: string[] }
+    /** The program called process.exit. */
     | { kind: "exit"; code: number }
+    /** The child's event loop emptied before the command finished. */
     | { kind: "ended" };
 
-/** How the program's run ended, as the parent tells it. */
-export type ChildOutcome =
-    | ChildMessage
-    | { kind: "timeout"; seconds: number }
-    | { kind: "oom"; megabytes: number }
-    | { kind: "crash"; code: number | null; signal: string | null };
+/** A whole number within `range`, for `flag`; throws with the range otherwise. */
+export function wholeNumber(flag: string, text: string, range: { min: number; max: number; unit: string }): number {
+    const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+    if (!(n >= range.min && n <= range.max)) {
+        throw new Error(`${flag} ${JSON.stringify(text)}: expected a whole number of ${range.unit} from ${range.min} to ${range.max}`);
+    }
+    return n;
+}
 
-export interface ChildLimits {
-    timeoutSeconds: number;
-    maxMemoryMb: number;
+/** `--timeout` and `--max-memory` as the child will read them; a value the child will refuse is left to it (exit 2). */
+function limitsOf(argv: readonly string[]): { timeoutSeconds: number; maxMemoryMb: number } {
+    const valueOf = (flag: string, range: typeof TIMEOUT_RANGE, fallback: number): number => {
+        let found = fallback;
+        argv.forEach((arg, i) => {
+            const text = arg.startsWith(`${flag}=`) ? arg.slice(flag.length + 1) : arg === flag ? argv[i + 1] : undefined;
+            try {
+                if (text !== undefined) found = wholeNumber(flag, text, range);
+            } catch {
+                // refused by the child's own parser, with the usage
+            }
+        });
+        return found;
+    };
+    return { timeoutSeconds: valueOf("--timeout", TIMEOUT_RANGE, DEFAULT_TIMEOUT_SECONDS), maxMemoryMb: valueOf("--max-memory", MAX_MEMORY_RANGE, DEFAULT_MAX_MEMORY_MB) };
 }
 
 // V8's report of a heap out of memory: the GC trace begins it, the FATAL ERROR line names it.
@@ -48,10 +69,12 @@ function lines(stream: NodeJS.ReadableStream, line: (text: string) => void): Pro
         rest = parts.pop() ?? "";
         parts.forEach((p) => line(p.replace(/\r$/, "")));
     });
-    return new Promise((resolve) => stream.on("end", () => {
-        if (rest !== "") line(rest);
-        resolve();
-    }));
+    return new Promise((resolve) =>
+        stream.on("end", () => {
+            if (rest !== "") line(rest);
+            resolve();
+        }),
+    );
 }
 
 /** The child's entry point and how Node must start to run it (ts-node when this copy is the TypeScript source). */
@@ -61,33 +84,55 @@ function childCommand(): { file: string; execArgv: string[] } {
     return ext === ".ts" ? { file, execArgv: ["-r", require.resolve("ts-node/register/transpile-only")] } : { file, execArgv: [] };
 }
 
+/** What `plan` needs from its surroundings here. */
+export interface ChildIo {
+    out(s: string): void;
+    err(s: string): void;
+    cwd?: string;
+}
+
 /**
- * Runs the program `spec` names in a child process within the limits. `output` receives each line the program
- * printed (stdout and stderr, in order per stream); the caller writes it to stderr, sanitized and prefixed.
+ * Runs `azure-kms-activation plan <argv>` in a child process within the time and memory limits; returns its exit
+ * status. Each line the program prints goes to `err`, prefixed and sanitized, as it comes.
  */
-export function runInChild(spec: ProgramSpec, limits: ChildLimits, output: (line: string) => void): Promise<ChildOutcome> {
+export function runPlanInChild(argv: string[], io: ChildIo): Promise<number> {
+    const limits = limitsOf(argv);
     const { file, execArgv } = childCommand();
     const child = spawn(process.execPath, [...execArgv, `--max-old-space-size=${limits.maxMemoryMb}`, file], {
-        cwd: process.cwd(),
+        cwd: io.cwd ?? process.cwd(),
         env: process.env,
-        // stdin carries the spec (never argv: --config values may be secrets, and argv is visible to every user).
+        // stdin carries the arguments (never the child's argv: --config values may be secrets, and argv is visible
+        // to every user of the machine); fd 3 the command's result.
         stdio: ["pipe", "pipe", "pipe", "pipe"],
     });
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const stop = () => {
         timedOut = true;
         child.kill("SIGKILL");
-    }, limits.timeoutSeconds * 1000);
-    let result = "";
-    const channel = child.stdio[3] as NodeJS.ReadableStream;
-    channel.setEncoding("utf8");
-    channel.on("data", (chunk: string) => (result += chunk));
-    const channelEnded = new Promise<void>((resolve) => channel.on("end", resolve));
+    };
+    // The limit counts from when the program is about to run (the child's own start, loading the mock engine, takes
+    // seconds on a busy machine); until then the start has the limit plus a minute.
+    let timer = setTimeout(stop, (limits.timeoutSeconds + STARTUP_SECONDS) * 1000);
+    const forward = (line: string) => io.err(`${PROGRAM_OUTPUT_PREFIX}${safeText(line)}`);
+    const messages: ChildMessage[] = [];
+    const results = lines(child.stdio[3] as NodeJS.ReadableStream, (line) => {
+        let message: ChildMessage;
+        try {
+            message = JSON.parse(line) as ChildMessage;
+        } catch {
+            return; // a line cut short: the child died while writing it
+        }
+        messages.push(message);
+        if (message.kind === "label" && !timedOut) {
+            clearTimeout(timer);
+            timer = setTimeout(stop, limits.timeoutSeconds * 1000);
+        }
+    });
     let oom = false;
     let dump: string[] | undefined;
-    const stdoutDone = lines(child.stdout, output);
     // Blank lines wait for the next line: V8's dump begins with one.
     let blanks: string[] = [];
+    const stdoutDone = lines(child.stdout, forward);
     const stderrDone = lines(child.stderr, (line) => {
         if (OOM.test(line)) oom = true;
         if (dump === undefined && line.trim() === "") {
@@ -99,26 +144,34 @@ export function runInChild(spec: ProgramSpec, limits: ChildLimits, output: (line
         const held = [...blanks, line];
         blanks = [];
         if (dump !== undefined) dump.push(...held);
-        else held.forEach(output);
+        else held.forEach(forward);
     });
     child.stdin.on("error", () => undefined);
-    child.stdin.end(JSON.stringify(spec));
+    child.stdin.end(JSON.stringify({ argv, cwd: io.cwd ?? process.cwd() }));
     return new Promise((resolve) => {
         child.on("close", async (code, signal) => {
             clearTimeout(timer);
-            await Promise.all([stdoutDone, stderrDone, channelEnded]);
-            if (dump !== undefined && !oom) dump.forEach(output);
-            if (!oom) blanks.forEach(output);
-            if (timedOut) return resolve({ kind: "timeout", seconds: limits.timeoutSeconds });
-            if (oom) return resolve({ kind: "oom", megabytes: limits.maxMemoryMb });
-            if (result !== "") {
-                try {
-                    return resolve(JSON.parse(result) as ChildMessage);
-                } catch {
-                    // a result cut short: the child died while writing it
-                }
+            await Promise.all([stdoutDone, stderrDone, results]);
+            if (!oom) [...(dump ?? []), ...blanks].forEach(forward);
+            const label = [...messages].reverse().find((m): m is Extract<ChildMessage, { kind: "label" }> => m.kind === "label")?.label;
+            const end = messages.find((m) => m.kind !== "label");
+            const fail = (status: number, line: string) => {
+                io.err(`plan: ${safeText(label === undefined ? line : `${label}: ${line}`)}`);
+                resolve(status);
+            };
+            if (timedOut) return fail(1, `the program did not finish within ${limits.timeoutSeconds} s and was stopped (an endless loop?); if it is only slow, raise --timeout`);
+            if (oom) return fail(1, `the program ran out of memory (heap limit ${limits.maxMemoryMb} MB) and was stopped (an unbounded allocation?); if it needs more, raise --max-memory`);
+            switch (end?.kind) {
+                case "done":
+                    end.out.forEach((s) => io.out(s));
+                    end.err.forEach((s) => io.err(s));
+                    return resolve(end.code);
+                case "exit":
+                    return fail(2, `the program called process.exit(${end.code}) before its resources were registered, so there is no plan; remove the call (a Pulumi program ends by itself when its resources are declared)`);
+                case "ended":
+                    return fail(1, "the program stopped before its resources were registered: it waits for something that never comes (a promise that never settles?)");
             }
-            resolve({ kind: "crash", code, signal });
+            return fail(1, `the command's process ended (${signal ? `signal ${signal}` : `exit code ${code}`}) before the plan was complete`);
         });
     });
 }
