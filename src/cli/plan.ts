@@ -406,7 +406,7 @@ export interface PlanArgs {
     maxMemoryMb?: number;
 }
 
-export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid] [--timeout <seconds>]";
+export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid] [--timeout <seconds>] [--max-memory <MB>]";
 
 export function planHelp(): string {
     const examples = listTargets();
