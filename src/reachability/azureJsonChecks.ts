@@ -55,9 +55,20 @@ function entriesOf(json: unknown): unknown[] {
 }
 
 class Checker {
-    readonly notes: AzureJsonNotes = { notJudged: [] };
+    // IPv6 prefixes per element and field: a dual-stack effective list expands a tag to hundreds; one note each field.
+    private readonly ipv6 = new Map<string, string[]>();
 
     constructor(private readonly file: string) {}
+
+    get notes(): AzureJsonNotes {
+        return {
+            notJudged: [...this.ipv6].map(([where, prefixes]) =>
+                prefixes.length === 1
+                    ? `${this.file}: ${where} ${shown(prefixes[0])} is IPv6; not judged (every KMS address is IPv4)`
+                    : `${this.file}: ${where} holds ${prefixes.length} IPv6 prefixes (the first ${shown(prefixes[0])}); not judged (every KMS address is IPv4)`,
+            ),
+        };
+    }
 
     fail(element: string, field: string, value: unknown, expected: string): never {
         throw new AzureJsonError(`${this.file}: ${element}: ${field} ${shown(value)} is not ${expected}; fix the file, or save the command's output again unchanged`);
@@ -79,7 +90,8 @@ class Checker {
         if (parseIpv4Prefix(v)) return;
         const [address, bits, extra] = v.split("/");
         if (isIPv6(address) && extra === undefined && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= 128))) {
-            this.notes.notJudged.push(`${this.file}: ${element}: ${field} ${shown(v)} is IPv6; not judged (every KMS address is IPv4)`);
+            const where = `${element}: ${field}`;
+            this.ipv6.set(where, [...(this.ipv6.get(where) ?? []), v]);
             return;
         }
         this.fail(element, field, value, tagsAllowed ? "an IPv4 prefix (a.b.c.d/n), an IPv6 prefix, * or a service tag" : "an IPv4 or IPv6 prefix (a.b.c.d/n)");

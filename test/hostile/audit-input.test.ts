@@ -124,6 +124,11 @@ describe("audit checks every value before the engine sees it", () => {
         const json = JSON.parse(audit({ nsgs: nsgsWith([ALLOW_KMS, v6]) }, "--json").out);
         expect(json.notJudged).toEqual([expect.stringContaining('"2001:db8::/32" is IPv6; not judged')]);
         expect(JSON.parse(audit({ nsgs: nsgsWith([ALLOW_KMS]) }, "--json").out).notJudged).toEqual([]);
+        // A dual-stack expansion lists many: one note for the field, with the count.
+        const expanded = rule("allow-internet", 300, "Allow", { expandedDestinationAddressPrefix: ["20.0.0.0/8", "2603:1000::/25", "2603:1010::/24", "2a01:111::/32"] });
+        expect(JSON.parse(audit({ nsgs: nsgsWith([ALLOW_KMS, expanded]) }, "--json").out).notJudged).toEqual([
+            `--nsgs file "${path.join(scratch, "nsgs.json")}": NSG "nsg-spoke" rule "securityRules/allow-internet": expandedDestinationAddressPrefix holds 3 IPv6 prefixes (the first "2603:1000::/25"); not judged (every KMS address is IPv4)`,
+        ]);
     });
 
     test("Azure's own files pass the checks unchanged (the fixtures from Azure's API specs and the BGP case)", () => {
