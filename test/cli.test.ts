@@ -1,5 +1,5 @@
 // The command line (`azure-kms-activation`): the dispatcher, `plan` on programs that are not examples, bad input.
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -36,6 +36,9 @@ beforeAll(() => {
     writeFileSync(path.join(scratch, "esm-app", "Pulumi.yaml"), "name: esm-app\nruntime: nodejs\n");
     writeFileSync(path.join(scratch, "esm-app", "package.json"), '{ "type": "module" }');
     writeFileSync(path.join(scratch, "not-a-folder.txt"), "");
+    // Pulumi.yaml as a FIFO: read as a stream it would block the plan forever.
+    mkdirSync(path.join(scratch, "fifo-app"));
+    execFileSync("mkfifo", [path.join(scratch, "fifo-app", "Pulumi.yaml")]);
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -199,6 +202,11 @@ describe("plan: bad input exits 2 with one clear line", () => {
             "an ES module program",
             () => [path.join(scratch, "esm-app")],
             `plan: ${path.join(scratch, "esm-app")}: an ES module program ("type": "module" in package.json); the offline plan runs CommonJS programs`,
+        ],
+        [
+            "a Pulumi.yaml that is a FIFO (read bounded, never blocking)",
+            () => [path.join(scratch, "fifo-app")],
+            `plan: ${path.join(scratch, "fifo-app")}/Pulumi.yaml: cannot be read: a FIFO (named pipe), not a regular file; save the output to a file and name that`,
         ],
         ["the YAML example", () => ["yaml-consumer"], "plan: examples/yaml-consumer: a yaml program; the offline plan runs Node.js programs (TypeScript or JavaScript, runtime: nodejs)"],
         ["the policy pack", () => ["policy-pack"], "plan: examples/policy-pack: a policy pack (PulumiPolicy.yaml), not a program; use it with `pulumi preview --policy-pack examples/policy-pack`"],

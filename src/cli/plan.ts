@@ -6,10 +6,13 @@ import { writePlanHtml } from "../fleet/planReport";
 import { activationScript, MAX_COMMAND_LENGTH } from "../guest/render";
 import { CliInputError } from "./errors";
 import { exampleSpec, isExampleName, listTargets } from "./examples";
-import { checkInstalled, registerTypeScript, resolveOwnPackage } from "./loader";
 import { Registration } from "./mock-engine";
 import { OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
 import { PlanVmReachability, planReachability, reachabilityMermaid, renderReachability } from "./reachability";
+import { syntaxLocation } from "./loader";
+import { DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, MAX_MEMORY_RANGE, PROGRAM_OUTPUT_PREFIX, runPlanInChild, TIMEOUT_RANGE, wholeNumber } from "./planProcess";
+import { MAX_INPUT_TEXT } from "./inputFile";
+import { mermaidLabel, safeStrings, safeText } from "./sanitize";
 
 const PACKAGE_TYPE = "azure-kms-activation:index:";
 
@@ -277,8 +280,9 @@ function tree(plan: Plan): string[] {
     ];
 }
 
-/** The plan as text that reads like `pulumi preview`. */
-export function renderText(plan: Plan): string {
+/** The plan as text that reads like `pulumi preview`. Every value shown through the sanitizer (no input writes to the terminal). */
+export function renderText(input: Plan): string {
+    const plan = safeStrings(input);
     const n = (x: number) => x.toLocaleString("en-US");
     const lines = [
         `Offline plan of ${plan.program} (stack "${plan.stack}")`,
@@ -367,10 +371,10 @@ function nodeId(name: string): string {
 
 /** The resource tree as a Mermaid flowchart, with the edges the guest activation waits for. */
 export function renderMermaid(plan: Plan): string {
-    const lines = ["flowchart TD", `    stack["${plan.project} (offline plan)"]`];
+    const lines = ["flowchart TD", `    stack["${mermaidLabel(plan.project)} (offline plan)"]`];
     for (const r of plan.resources) {
-        const kind = r.type.split(":").pop();
-        lines.push(`    ${nodeId(r.name)}["${kind}<br/>${r.name}"]`);
+        const kind = r.type.split(":").pop() ?? r.type;
+        lines.push(`    ${nodeId(r.name)}["${mermaidLabel(kind)}<br/>${mermaidLabel(r.name)}"]`);
         lines.push(`    ${r.parent ? nodeId(r.parent) : "stack"} --> ${nodeId(r.name)}`);
         if (r.type.startsWith(PACKAGE_TYPE)) {
             lines.push(`    class ${nodeId(r.name)} component`);
@@ -401,9 +405,13 @@ export interface PlanArgs {
     strict: boolean;
     /** `--html <file>`: also write the fleet report's page for this stack. */
     html?: string;
+    /** `--timeout`: how long the program may run, in seconds (default `DEFAULT_TIMEOUT_SECONDS`). */
+    timeoutSeconds?: number;
+    /** `--max-memory`: the program's heap limit, in MB (default `DEFAULT_MAX_MEMORY_MB`). */
+    maxMemoryMb?: number;
 }
 
-export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid] [--strict]";
+export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid] [--strict] [--html <file>] [--timeout <seconds>] [--max-memory <MB>]";
 
 export function planHelp(): string {
     const examples = listTargets();
@@ -429,7 +437,13 @@ export function planHelp(): string {
         "  --mermaid                print the resource tree as a Mermaid flowchart",
         "  --strict                 exit 1 also when a Windows VM's KMS reachability is unknown (not only blocked)",
         "  --html <file>            also write the plan as the fleet report's self-contained HTML page",
+        `  --timeout <seconds>      stop the program after this long (default ${DEFAULT_TIMEOUT_SECONDS}); an endless loop ends in one line, exit 1`,
+        `  --max-memory <MB>        the program's heap limit (default ${DEFAULT_MAX_MEMORY_MB}); running out ends in one line, exit 1`,
         "  -h, --help               print this help",
+        "",
+        "The program runs in a child process. What it prints (console.log, pulumi.log) goes to stderr, each line prefixed",
+        `with "${PROGRAM_OUTPUT_PREFIX.trim()}", so --json and --mermaid on stdout always parse. A program that calls process.exit has no`,
+        `plan (exit 2). Pulumi.yaml and the stack file must be regular files of at most ${MAX_INPUT_TEXT}.`,
         "",
         "Offline: secret config (`secure:` in the stack file) is `[secret]`. Invokes are answered without Azure: a subnet",
         "the program declares from its own inputs, an existing subnet as one with default outbound access (listed as",
@@ -448,10 +462,21 @@ function looksLikePath(target: string): boolean {
     return target === "." || target === ".." || /[\\/]/.test(target) || path.isAbsolute(target);
 }
 
-/** Reads `[<example> | <folder>] [--stack <name>] [--config k=v]... [--json | --mermaid]`; throws with the fix on anything else. */
+/** A value `wholeNumber` refuses, as a usage error (exit 2 with the usage). */
+function refusedAsUsage(read: () => number): number {
+    try {
+        return read();
+    } catch (err) {
+        throw new PlanUsageError((err as Error).message);
+    }
+}
+
+/** Reads `[<example> | <folder>] [--stack <name>] [--config k=v]... [--json | --mermaid] [--timeout s] [--max-memory MB]`; throws with the fix on anything else. */
 export function parseArgs(argv: string[]): PlanArgs {
     let target: string | undefined;
     let stack: string | undefined;
+    let timeoutSeconds: number | undefined;
+    let maxMemoryMb: number | undefined;
     const config: Record<string, string> = {};
     const formats: PlanFormat[] = [];
     let strict = false;
@@ -490,6 +515,10 @@ export function parseArgs(argv: string[]): PlanArgs {
                 throw new PlanUsageError(`--config ${pair}: expected <key>=<value>`);
             }
             config[pair.slice(0, eq)] = pair.slice(eq + 1);
+        } else if (flag === "--timeout") {
+            timeoutSeconds = refusedAsUsage(() => wholeNumber(flag, value(), TIMEOUT_RANGE));
+        } else if (flag === "--max-memory") {
+            maxMemoryMb = refusedAsUsage(() => wholeNumber(flag, value(), MAX_MEMORY_RANGE));
         } else if (arg.startsWith("-") && arg !== "-") {
             throw new PlanUsageError(`unknown option ${arg}`);
         } else if (target !== undefined) {
@@ -509,7 +538,7 @@ export function parseArgs(argv: string[]): PlanArgs {
             `unknown example "${chosen}"; ${known.length ? `known examples: ${known.join(", ")}` : "this installation has no examples"} (a folder: ./${chosen})`,
         );
     }
-    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text", strict, ...(html ? { html } : {}) };
+    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text", strict, ...(html ? { html } : {}), timeoutSeconds, maxMemoryMb };
 }
 
 /** The program the arguments name: a folder (relative to `cwd`), or an example with its offline config. */
@@ -531,61 +560,51 @@ export interface PlanIo {
     out(s: string): void;
     err(s: string): void;
     cwd?: string;
-    /** Runs the program's entry point; by default Node's `require` with the TypeScript loader and own-package resolution. */
+    /** Runs the program's entry point in this process (tests: an isolated require). */
     load?: (file: string) => unknown;
     /** Writes the `--html` page (default: the file system). */
     writeFile?: (file: string, text: string) => void;
-}
-
-/** Prepares Node to load the program: its TypeScript, this package's own name. */
-function nodeLoader(spec: ProgramSpec): (file: string) => unknown {
-    checkInstalled(spec.dir, spec.label);
-    registerTypeScript(spec.main, spec.dir, spec.label);
-    resolveOwnPackage();
-    return require;
+    /** Prepares this process to run the program and returns its loader (the child process: Node's `require`, prepared). */
+    loaderFor?: (spec: ProgramSpec) => (file: string) => unknown;
 }
 
 /** `azure-kms-activation plan …`: 0 planned, 1 a VM blocked (`--strict`: or unknown) or the program failed, 2 bad input. */
 export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
+    // What users run: the whole command in a child process, within the time and memory limits (planProcess.ts).
+    if (!io.load && !io.loaderFor) {
+        return runPlanInChild(argv, io);
+    }
     if (argv.includes("--help") || argv.includes("-h")) {
         io.out(planHelp());
         return 0;
     }
     let spec: ProgramSpec;
     let args: PlanArgs;
-    let load: (file: string) => unknown;
     try {
         args = parseArgs(argv);
         spec = resolveSpec(args, io.cwd);
-        load = io.load ?? nodeLoader(spec);
     } catch (err) {
         if (err instanceof PlanUsageError) {
-            io.err(`plan: ${err.message}\n${PLAN_USAGE}\nRun \`azure-kms-activation plan --help\` for more.`);
+            io.err(`plan: ${safeText(err.message)}\n${PLAN_USAGE}\nRun \`azure-kms-activation plan --help\` for more.`);
             return 2;
         }
         if (err instanceof CliInputError) {
-            io.err(`plan: ${err.message}`);
+            io.err(`plan: ${safeText(err.message)}`);
             return 2;
         }
         throw err;
     }
-    let run: ProgramRun;
-    try {
-        run = await runProgram(spec, load);
-    } catch (err) {
-        if (err instanceof CliInputError) {
-            io.err(`plan: ${err.message}`);
-            return 2;
-        }
-        io.err(`plan: ${spec.label}: the program failed: ${programError(err)}`);
-        return 1;
+    const ran = await executeProgram(spec, io);
+    if ("exit" in ran) {
+        io.err(`plan: ${safeText(ran.message)}`);
+        return ran.exit;
     }
-    const plan = buildPlan(run);
+    const plan = ran.plan;
     io.out(render(plan, args.format));
     if (args.html) {
         const written = writePlanHtml(plan, args.html, io.writeFile);
         if (written) {
-            io.err(`plan: ${written}`);
+            io.err(`plan: ${safeText(written)}`);
             return 2;
         }
     }
@@ -597,8 +616,24 @@ export function reachabilityExit(plan: Pick<Plan, "reachability">, strict: boole
     return plan.reachability.some((v) => v.verdict === "blocked" || (strict && v.verdict === "unknown")) ? 1 : 0;
 }
 
+/**
+ * Runs the program and makes its plan in this process: with the caller's `load` (tests), or the loader `loaderFor`
+ * prepares (the child process `plan` runs programs in). Any other end is an exit status and one line.
+ */
+async function executeProgram(spec: ProgramSpec, io: PlanIo): Promise<{ plan: Plan } | { exit: number; message: string }> {
+    try {
+        const load = io.load ?? (io.loaderFor as NonNullable<PlanIo["loaderFor"]>)(spec);
+        return { plan: buildPlan(await runProgram(spec, load)) };
+    } catch (err) {
+        if (err instanceof CliInputError) return { exit: 2, message: err.message };
+        return { exit: 1, message: `${spec.label}: the program failed: ${programError(err)}` };
+    }
+}
+
 /** The first line of what the program threw (Pulumi's RunError and the components' KmsInputError carry the fix). */
 export function programError(err: unknown): string {
+    const where = syntaxLocation(err);
+    if (where) return `syntax error at ${where}`;
     const message = err instanceof Error ? err.message : String(err);
     return message.split("\n")[0];
 }

@@ -10,6 +10,7 @@ import { cloudKmsDestination, customKmsDestination, decideReachability } from ".
 import { AddressReachability, KmsDestination, PathFacts, Verdict } from "../reachability/types";
 import { AzureCloud } from "../types";
 import { Harness, Registration, isSecretValue } from "./mock-engine";
+import { mermaidLabel } from "./sanitize";
 
 const PACKAGE_TYPE = "azure-kms-activation:index:";
 const VM = "azure-native:compute:VirtualMachine";
@@ -312,7 +313,7 @@ export function renderReachability(judged: readonly PlanVmReachability[]): strin
 }
 
 function mermaidText(s: string): string {
-    return s.replace(/"/g, "#quot;");
+    return mermaidLabel(s);
 }
 
 /** Each VM's path as Mermaid lines: the VM, each element of the path (its rule and outcome), the KMS with the verdict. */

@@ -215,7 +215,7 @@ export class KmsActivation extends pulumi.ComponentResource {
             dependsOn: claim && waitFor ? pulumi.all([claim, waitFor]).apply(([a, b]) => [...a, ...b]) : claim ?? waitFor,
             deleteBeforeReplace: true,
         };
-        const common = { resourceGroupName, vmName, location, tags: args.tags };
+        const common = { resourceGroupName, vmName, location, tags: args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags) };
         const protectedSettings = () =>
             pulumi.secret(mapInputs([resolved, keyParameters] as const, ([r, keys]) => ({ commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]) })));
 

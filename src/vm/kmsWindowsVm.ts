@@ -203,7 +203,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
               ? { kind: "customImage", id: customImageId }
               : { kind: "marketplace", publisher: (args.image ?? DEFAULT_IMAGE).publisher, sku: (args.image ?? DEFAULT_IMAGE).sku };
         const baseline = vmBaseline(context, args, osSource);
-        const common = { resourceGroupName, location, tags: args.tags };
+        const common = { resourceGroupName, location, tags: args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags) };
         const claim = claimActivationTarget("VM", "vmName", resourceGroupName, vmName, `KmsWindowsVm "${name}"`, this, opts?.parent);
         // The brownfield subnet check (src/network/subnetOutbound.ts): it reads once the path the activation waits for
         // exists; a warning holds back only the activation, a failure in strict mode also the VM.
