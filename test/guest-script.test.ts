@@ -125,14 +125,16 @@ describe("renderActivationScript", () => {
         const { bootstrap, args } = unpack(renderActivationScript({ productKey: key }).commandToExecute);
         expect(bootstrap).not.toContain(key);
         expect(bootstrap).not.toContain("ProductKey");
-        const m = /^\$ErrorActionPreference='Stop';\$s='([\u4e00-\ucdff]+)';\$b=New-Object byte\[\] (\d+);(.*)IO\.MemoryStream\(\$b,0,(\d+)\)(.*)$/.exec(bootstrap)!;
+        const m = /^\$ErrorActionPreference='Stop';\$s='([\u4e00-\ucdff]+)';try\{\$b=New-Object byte\[\] (\d+);(.*)IO\.MemoryStream\(\$b,0,(\d+)\)(.*)$/.exec(bootstrap)!;
         expect(m).not.toBeNull();
         // Only the decoder's fixed text around the payload's characters, every character of which is in U+4E00-U+CDFF.
         expect(Number(m[2])).toBe(Number(m[4]) + 2);
         expect(m[3] + m[5]).toBe(
             "$n=0;$v=0;$k=0;foreach($c in $s.ToCharArray()){$v=$v*32768+[int]$c-19968;$k+=15;while($k -ge 8){$k-=8;$p=[Math]::Pow(2,$k);$x=[Math]::Floor($v/$p);$b[$n]=$x;$n++;$v-=$x*$p}};" +
                 "$z=New-Object IO.Compression.GZipStream((New-Object " +
-                "),[IO.Compression.CompressionMode]::Decompress);& ([ScriptBlock]::Create((New-Object IO.StreamReader($z)).ReadToEnd()))",
+                "),[IO.Compression.CompressionMode]::Decompress);$t=(New-Object IO.StreamReader($z)).ReadToEnd()}" +
+                "catch{Write-Output ('KMS_ACTIVATION_RESULT {~v~:2,~status~:~error~,~key~:~none~,~codes~:[],~events~:[],~diagnosis~:[~the command line did not arrive intact " +
+                "(its payload could not be inflated): use mechanism RunCommand~]}'.Replace('~',[string][char]34));exit 1};& ([ScriptBlock]::Create($t))",
         );
         expect(args).toContain(`ProductKey='${key}'`);
     });

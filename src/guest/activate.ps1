@@ -217,6 +217,9 @@ function Invoke-Bounded([string]$FilePath, [string[]]$Arguments, [double]$Timeou
             try { $process.Kill(); $null = $process.WaitForExit((Get-Milliseconds $KillGraceSeconds)) } catch { }
             return [ordered]@{ exit = -1; text = "timed out after $TimeoutSeconds s"; code = ''; timedOut = $true }
         }
+        # .NET: after WaitForExit(ms) returns true, WaitForExit() without a limit waits for redirected output to be
+        # written (Process.WaitForExit docs); the process has ended, so it returns at once.
+        $process.WaitForExit()
         $text = ([string](Get-Content -Path $outFile -Raw -ErrorAction SilentlyContinue) + ' ' +
             [string](Get-Content -Path $errFile -Raw -ErrorAction SilentlyContinue)).Trim()
         $exit = [int]$process.ExitCode
@@ -513,7 +516,7 @@ try {
             Add-Diagnosis 'slmgr /ipk timed out but installed the key'
         } elseif ($run.exit -ne 0 -or $run.code -ne '') {
             $Result.key = 'failed-' + $source
-            Add-Diagnosis ('/ipk failed: ' + (Get-FailureReason $run))
+            Add-Diagnosis ('slmgr /ipk failed: ' + (Get-FailureReason $run))
             $Result.status = 'error'
             Complete-Run
             Write-Result 1
@@ -546,7 +549,7 @@ try {
         if ($run.timedOut -and (Get-LicenseState).kms -eq $Result.endpoint) {
             Add-Diagnosis 'slmgr /skms timed out but the setting landed'
         } else {
-            Add-Diagnosis ('/skms failed: ' + (Get-FailureReason $run))
+            Add-Diagnosis ('slmgr /skms failed: ' + (Get-FailureReason $run))
             $Result.status = 'error'
             Complete-Run
             Write-Result 1
@@ -557,7 +560,7 @@ try {
         $run = Invoke-Step 'skms' $Result.endpoint $keyProductId $SlmgrTimeoutSeconds
         # slmgr says an unknown Activation ID is not found, naming it, and exits 0.
         if ($run.exit -ne 0 -or $run.code -ne '' -or $run.text -match $keyProductId) {
-            Add-Diagnosis ('/skms for the product failed: ' + (Get-FailureReason $run))
+            Add-Diagnosis ('slmgr /skms for the product failed: ' + (Get-FailureReason $run))
         }
     }
 

@@ -338,16 +338,24 @@ export function renderCommandLine(script: string, parameters: ActivationScriptPa
         payload = { text: encodePayload(gz), length: gz.length };
         payloads.set(invocation, payload);
     }
-    // The decoder parses and runs in PowerShell 2.0: 15 bits a character into bytes, most significant first.
-    const bootstrap = [
-        "$ErrorActionPreference='Stop'",
-        `$s='${payload.text}'`,
+    // The decoder parses and runs in PowerShell 2.0: 15 bits a character into bytes, most significant first. If the
+    // characters did not arrive intact (an ANSI round trip would leave "?"), the inflate fails: a result line says so.
+    const failed =
+        "{~v~:2,~status~:~error~,~key~:~none~,~codes~:[],~events~:[],~diagnosis~:[~the command line did not arrive intact (" +
+        "its payload could not be inflated): use mechanism RunCommand~]}";
+    const decode = [
         `$b=New-Object byte[] ${payload.length + 2}`,
         "$n=0;$v=0;$k=0",
         // No % (cmd.exe would read it as a variable): the remainder is taken by subtraction.
         "foreach($c in $s.ToCharArray()){$v=$v*32768+[int]$c-19968;$k+=15;while($k -ge 8){$k-=8;$p=[Math]::Pow(2,$k);$x=[Math]::Floor($v/$p);$b[$n]=$x;$n++;$v-=$x*$p}}",
         `$z=New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream($b,0,${payload.length})),[IO.Compression.CompressionMode]::Decompress)`,
-        "& ([ScriptBlock]::Create((New-Object IO.StreamReader($z)).ReadToEnd()))",
+        "$t=(New-Object IO.StreamReader($z)).ReadToEnd()",
+    ].join(";");
+    const bootstrap = [
+        "$ErrorActionPreference='Stop'",
+        `$s='${payload.text}'`,
+        `try{${decode}}catch{Write-Output ('KMS_ACTIVATION_RESULT ${failed}'.Replace('~',[string][char]34));exit 1}`,
+        "& ([ScriptBlock]::Create($t))",
     ].join(";");
     return `powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command "${bootstrap}"`;
 }
