@@ -97,9 +97,10 @@ const THREE_PLUS_VARIABLES = ["PSItem", "PSScriptRoot", "PSCommandPath", "PSSend
 /**
  * The 2.0 profile: every construct in `source` that Windows PowerShell 2.0 cannot parse or run, as `line:column what`,
  * on top of everything 5.1 cannot (`powershell7Only`). The syntax 3.0-5.0 added (`[ordered]`, `-in`/`-notin`,
- * `-shl`/`-shr`, `[pscustomobject]`, `$using:`, `::new(`, `.ForEach(`/`.Where(`, classes, enums, `using`), the cmdlets,
- * parameters and automatic variables above. What this cannot see: member enumeration and other 3.0 semantics that parse
- * the same in 2.0 (avoid them in the bootstrap). A here-string's content is a string to it: the body stays unchecked.
+ * `-shl`/`-shr`, `[pscustomobject]`, `$using:`, `::new(`, `.ForEach(`/`.Where(`), the cmdlets, parameters and automatic
+ * variables above. What this cannot see: member enumeration and other 3.0 semantics that parse the same in 2.0, and
+ * class/enum definitions (this grammar does not name them apart): keep them out of the bootstrap. A here-string's
+ * content is a string to it: the body stays unchecked.
  */
 export async function powershell2Problems(source: string): Promise<string[]> {
     const found = await powershell7Only(source);
@@ -117,8 +118,6 @@ export async function powershell2Problems(source: string): Promise<string[]> {
             at(node, `operator ${text} (PowerShell 3.0)`);
         } else if (node.type === "type_literal" && /^\[\s*(ordered|pscustomobject)\s*\]$/i.test(text)) {
             at(node, `${text} (PowerShell 3.0)`);
-        } else if (node.childCount === 0 && /^(class|enum|using|workflow)$/i.test(text) && node.parent?.type !== "command_name") {
-            at(node, `${text} (PowerShell 3.0-5.0)`);
         } else if (node.type === "member_name" && /^(new|ForEach|Where)$/i.test(text) && node.parent && /invokation|invocation/.test(node.parent.type)) {
             at(node, `.${text}() (PowerShell 4.0-5.0)`);
         } else if (node.type === "command") {
