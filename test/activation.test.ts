@@ -1,4 +1,4 @@
-import { decodeSettings } from "../src/guest/render";
+import { decodeSettings, guestScript } from "../src/guest/render";
 import { RUN_COMMAND_TIMEOUT_SECONDS } from "../src/vm/kmsActivation";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
@@ -9,7 +9,8 @@ const t = mockedPackage(emptyRouteTablesAndNsgs);
 
 const CSE = "azure-native:compute:VirtualMachineExtension";
 const RUN = "azure-native:compute:VirtualMachineRunCommandByVirtualMachine";
-const SCRIPT = readFileSync(path.join(__dirname, "..", "src", "guest", "activate.ps1"), "utf8");
+// What the Run Command ships: activate.ps1 in the bootstrap that stops PowerShell 2.0 with a result line.
+const SCRIPT = guestScript(readFileSync(path.join(__dirname, "..", "src", "guest", "activate.ps1"), "utf8"));
 // KMS client keys: any other key is refused before it reaches a guest.
 const USER_KEY = "VDYBN-27WPP-V4HQT-9VMD4-VMK7H";
 

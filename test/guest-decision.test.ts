@@ -6,7 +6,7 @@ import { windowsServerReleases } from "../src/kms";
 const SCRIPT = readFileSync(path.join(__dirname, "..", "src", "guest", "activate.ps1"), "utf8");
 const GVLK_2022_DC = "WX4NM-KYWYW-QJJR4-XV3QB-6VM33";
 const USER_KEY = "NPPR9-FWDCX-D2C8J-H872K-2YT43";
-const state = (build: number, edition: string, channel: string, partialKey: string, licenseStatus = 0, kmsAnswered = false): GuestLicenseState => ({ build, edition, channel, partialKey, licenseStatus, kmsAnswered });
+const state = (build: number, edition: string, channel: string, partialKey: string, licenseStatus = 0): GuestLicenseState => ({ build, edition, channel, partialKey, licenseStatus });
 const explicit: GivenKey = { key: USER_KEY, source: "explicit" };
 const fromSku: GivenKey = { key: GVLK_2022_DC, source: "imageSku" };
 
@@ -31,15 +31,20 @@ const table: [string, GuestLicenseState, GivenKey, string, string | undefined][]
     ["Azure Edition did not exist in 2019", state(17763, "DatacenterAzureEdition", "Retail", "ABCDE"), {}, "unknown-edition", undefined],
     ["2008 R2 Enterprise", state(7601, "Enterprise", "Retail", "ABCDE"), {}, "install-detected", "489J6-VHDMP-X63PK-3K798-CPX3Y"],
     ["2012 R2 Standard with its GVLK", state(9600, "Standard", "Volume:GVLK", "MDVJX"), {}, "kept-detected", undefined],
-    ["2008 R2: no ProductKeyChannel, so the GVLK is installed again (harmless)", state(7601, "Datacenter", "", "7M648"), {}, "install-detected", "74YFP-3QFB3-KQT8W-PMXWJ-7M648"],
+    ["2008 R2 with its GVLK (channel read from Description): kept", state(7601, "Datacenter", "Volume:GVLK", "7M648"), {}, "kept-detected", undefined],
+    ["2008 R2 KMS host (channel read from Description): never re-keyed", state(7601, "Enterprise", "Volume:CSVLK", "J7TVH", 1), {}, "skipped-kmshost", undefined],
     ["evaluation edition: never /ipk, even with a key", state(20348, "Evaluation", "Retail:TB:Eval", "XVCFW", 1), explicit, "skipped-evaluation", undefined],
-    ["a KMS host (CSVLK) is never re-keyed", state(20348, "Datacenter", "Volume:CSVLK", "J7TVH", 1, true), fromSku, "skipped-kmshost", undefined],
-    ["a KMS host (CSVLK) is never re-keyed, even with an explicit key", state(20348, "Datacenter", "Volume:CSVLK", "J7TVH", 1, true), explicit, "skipped-kmshost", undefined],
-    ["MAK-activated, KMS not answering: kept", state(20348, "Datacenter", "Volume:MAK", "7J9KQ", 1, false), {}, "skipped-activated", undefined],
-    ["MAK-activated, image SKU key, KMS not answering: kept", state(20348, "Datacenter", "Volume:MAK", "7J9KQ", 1, false), fromSku, "skipped-activated", undefined],
-    ["MAK-activated, KMS answered: re-keyed to KMS", state(20348, "Datacenter", "Volume:MAK", "7J9KQ", 1, true), {}, "install-detected", GVLK_2022_DC],
-    ["retail-activated, explicit key: re-keyed though the KMS did not answer", state(20348, "Datacenter", "Retail", "3V66T", 1, false), explicit, "install-explicit", USER_KEY],
-    ["MAK not activated, KMS not answering: re-keyed (nothing to lose)", state(20348, "Datacenter", "Volume:MAK", "7J9KQ", 0, false), {}, "install-detected", GVLK_2022_DC],
+    ["a KMS host (CSVLK) is never re-keyed", state(20348, "Datacenter", "Volume:CSVLK", "J7TVH", 1), fromSku, "skipped-kmshost", undefined],
+    ["a KMS host (CSVLK) is never re-keyed, even with an explicit key", state(20348, "Datacenter", "Volume:CSVLK", "J7TVH", 1), explicit, "skipped-kmshost", undefined],
+    ["MAK-activated: left alone", state(20348, "Datacenter", "Volume:MAK", "7J9KQ", 1), {}, "skipped-licensed", undefined],
+    ["MAK-activated, image SKU key: left alone", state(20348, "Datacenter", "Volume:MAK", "7J9KQ", 1), fromSku, "skipped-licensed", undefined],
+    ["retail-activated: left alone", state(20348, "Datacenter", "Retail", "3V66T", 1), {}, "skipped-licensed", undefined],
+    ["OEM-activated: left alone", state(20348, "Datacenter", "OEM:DM", "3V66T", 1), {}, "skipped-licensed", undefined],
+    ["licensed with a key the table does not know: left alone, even on an unknown edition", state(26100, "Unknown", "Retail", "3V66T", 1), {}, "skipped-licensed", undefined],
+    ["licensed with another KMS client key: left alone", state(20348, "Datacenter", "Volume:GVLK", "VMK7H", 1), {}, "skipped-licensed", undefined],
+    ["retail-activated, explicit key: re-keyed (the user asked)", state(20348, "Datacenter", "Retail", "3V66T", 1), explicit, "install-explicit", USER_KEY],
+    ["MAK not activated: re-keyed (nothing to lose)", state(20348, "Datacenter", "Volume:MAK", "7J9KQ", 0), {}, "install-detected", GVLK_2022_DC],
+    ["MAK in its grace period (not licensed): re-keyed", state(20348, "Datacenter", "Volume:MAK", "7J9KQ", 2), {}, "install-detected", GVLK_2022_DC],
 ];
 
 describe("guest key decision", () => {
@@ -57,8 +62,8 @@ describe("guest key decision", () => {
     test("the script's Select-KeyAction decides in the same order, with the same actions", () => {
         const body = SCRIPT.slice(SCRIPT.indexOf("function Select-KeyAction"), SCRIPT.indexOf("function Invoke-Bounded"));
         const actionsIn = (text: string) =>
-            [...text.matchAll(/["'`](skipped-multisession|skipped-evaluation|skipped-kmshost|skipped-client|unknown-edition|kept-|skipped-activated|install-)/g)].map((m) => m[1]);
-        const expected = ["skipped-multisession", "skipped-evaluation", "skipped-kmshost", "skipped-client", "unknown-edition", "kept-", "skipped-activated", "install-"];
+            [...text.matchAll(/["'`](skipped-multisession|skipped-evaluation|skipped-kmshost|skipped-client|skipped-licensed|unknown-edition|kept-|install-)/g)].map((m) => m[1]);
+        const expected = ["skipped-multisession", "skipped-evaluation", "skipped-kmshost", "skipped-client", "skipped-licensed", "unknown-edition", "kept-", "skipped-licensed", "install-"];
         expect(actionsIn(body)).toEqual(expected);
         expect(actionsIn(guestKeyAction.toString())).toEqual(expected);
         // The same guards, in PowerShell: edition names, the explicit-only client rule, the channels and the licence.
@@ -67,7 +72,10 @@ describe("guest key decision", () => {
         expect(body).toContain("$State.channel -eq 'Volume:CSVLK'");
         expect(body).toContain("$Edition -eq 'Client' -and $source -ne 'explicit'");
         expect(body).toContain("$State.channel -eq 'Volume:GVLK' -and $State.partialKey -ne '' -and $KeyToInstall.EndsWith($State.partialKey)");
-        expect(body).toContain("$State.status -eq 1 -and $source -ne 'explicit' -and -not $KmsAnswered");
+        expect(body).toContain("$licensed = $State.status -eq 1 -and $source -ne 'explicit'");
+        expect(body).toContain("if ($licensed -and $State.channel -ne 'Volume:GVLK') { return 'skipped-licensed' }");
+        // No probe result reaches the decision.
+        expect(body).not.toMatch(/KmsAnswered|probe/i);
     });
 
     test("the script maps EditionID to the editions of the key table", () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from "fs";
 import * as path from "path";
-import { renderActivationScript } from "../src/guest/render";
+import { activationScript, guestScript, renderActivationScript } from "../src/guest/render";
 import { inflateCommand } from "./harness";
-import { powershell7Only } from "./ps51";
+import { powershell2Problems, powershell7Only } from "./ps51";
 
 const SCRIPT = readFileSync(path.join(__dirname, "..", "src", "guest", "activate.ps1"), "utf8");
 
@@ -62,6 +62,56 @@ describe("Windows PowerShell 5.1 compatibility", () => {
             "$client = New-Object Net.Sockets.TcpClient",
         ]) {
             expect(await powershell7Only(ok)).toEqual([]);
+        }
+    });
+});
+
+// Windows Server 2008 R2 ships Windows PowerShell 2.0, which parses a script whole before running it: the bootstrap of
+// both forms must parse (and run up to its version check) in 2.0; the 5.1 body sits in a here-string until then.
+const negatives2: [string, string, RegExp][] = [
+    ["[ordered]", "$r = [ordered]@{ a = 1 }", /\[ordered\] \(PowerShell 3\.0\)/],
+    ["[pscustomobject]", "$o = [pscustomobject]@{ a = 1 }", /\[pscustomobject\]/],
+    ["-in", "if ($a -in 'x', 'y') { 1 }", /operator -in/],
+    ["-notin", "if ($a -notin 'x', 'y') { 1 }", /operator -notin/],
+    ["ConvertFrom-Json", "$c = $t | ConvertFrom-Json", /cmdlet ConvertFrom-Json/],
+    ["ConvertTo-Json", "ConvertTo-Json -InputObject $r", /cmdlet ConvertTo-Json/],
+    ["Get-CimInstance", "Get-CimInstance -ClassName Win32_OperatingSystem", /cmdlet Get-CimInstance/],
+    ["Get-Content -Raw", "Get-Content -Path x -Raw", /Get-Content -Raw/],
+    ["::new()", "$l = [Collections.ArrayList]::new()", /\.new\(\)/],
+    ["$PSScriptRoot", "Join-Path $PSScriptRoot x", /\$PSScriptRoot/],
+    ["$using:", "Invoke-Command { $using:x }", /\$using:x/],
+];
+
+describe("Windows PowerShell 2.0: the bootstrap (2.0 profile)", () => {
+    const rendered = renderActivationScript({ productKey: "VDYBN-27WPP-V4HQT-9VMD4-VMK7H" });
+
+    test("the Run Command script: its bootstrap parses in 2.0 (the body is a here-string until the version check)", async () => {
+        expect(await powershell2Problems(rendered.script)).toEqual([]);
+        expect(rendered.script).toBe(guestScript(activationScript()));
+        expect(rendered.script).toContain("if (-not ($PSVersionTable.PSVersion.Major -ge 3)) {");
+        // The check comes before the body is handed to the parser.
+        expect(rendered.script.indexOf("$PSVersionTable.PSVersion.Major -ge 3")).toBeLessThan(rendered.script.indexOf("[ScriptBlock]::Create(@'"));
+    });
+
+    test("the CustomScriptExtension: the command-line bootstrap and the payload parse in 2.0", async () => {
+        const bootstrap = /-Command "([^"]+)"$/.exec(rendered.commandToExecute)![1];
+        expect(await powershell2Problems(bootstrap)).toEqual([]);
+        expect(await powershell2Problems(inflateCommand(rendered.commandToExecute))).toEqual([]);
+    });
+
+    test("the body alone does not (so the bootstrap is what makes 2.0 get a result line)", async () => {
+        const found = await powershell2Problems(activationScript());
+        expect(found.join("\n")).toMatch(/\[ordered\]/);
+        expect(found.join("\n")).toMatch(/cmdlet ConvertFrom-Json/);
+    });
+
+    test.each(negatives2)("the 2.0 profile catches %s", async (_label, sample, expected) => {
+        expect((await powershell2Problems(sample)).join("\n")).toMatch(expected);
+    });
+
+    test("2.0 forms pass", async () => {
+        for (const ok of ["$h = @{ a = 1 }", "if (@('x', 'y') -contains $a) { 1 }", "$o = New-Object PSObject -Property @{ a = 1 }", "Write-Output ('a' + $PSVersionTable.PSVersion)", "exit 1"]) {
+            expect(await powershell2Problems(ok)).toEqual([]);
         }
     });
 });

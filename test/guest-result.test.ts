@@ -1,6 +1,6 @@
 import { readFileSync } from "fs";
 import * as path from "path";
-import { CODE_DIAGNOSES, parseActivationResult, RESULT_MARKER, TRANSIENT_CODES } from "../src/guest/result";
+import { CODE_DIAGNOSES, parseActivationResult, PERMANENT_CODES, RESULT_MARKER } from "../src/guest/result";
 
 const SCRIPT = readFileSync(path.join(__dirname, "..", "src", "guest", "activate.ps1"), "utf8");
 const constant = (name: string) => Number(new RegExp(`^\\$${name} = (\\d+)$`, "m").exec(SCRIPT)![1]);
@@ -46,13 +46,29 @@ describe("parseActivationResult", () => {
 });
 
 describe("explanations added by the parser", () => {
-    test("every code the issue names has a plain cause and fix; transient codes are only 0xC004F074 and 0x800705B4", () => {
-        for (const code of ["0xC004F074", "0x8007232B", "0xC004F06C", "0xC004F050", "0xC004F069", "0xC004F035", "0xC004F039", "0x800705B4", "0xC004FD01", "0xC004FD02"]) {
+    test("every code the issues name has a plain cause and fix; permanent codes are only facts section 7's list", () => {
+        for (const code of ["0xC004F074", "0x8007232B", "0xC004F06C", "0xC004F050", "0xC004F069", "0xC004F035", "0xC004F039", "0x800705B4", "0xC004FD01", "0xC004FD02", "0x8007139F", "0xC0020017", "0x80072EE7"]) {
             expect(CODE_DIAGNOSES[code]?.length).toBeGreaterThan(20);
         }
-        expect(TRANSIENT_CODES).toEqual(["0xC004F074", "0x800705B4"]);
-        expect(SCRIPT).toContain("$TransientCodes = @('0xC004F074', '0x800705B4')");
+        expect(PERMANENT_CODES).toEqual(["0xC004F050", "0xC004F06C", "0xC004FD01", "0xC004FD02", "0xC004F035", "0xC004F069"]);
+        expect(SCRIPT).toContain(`$PermanentCodes = @(${PERMANENT_CODES.map((c) => `'${c}'`).join(", ")})`);
         expect(CODE_DIAGNOSES["0xC004F069"]).toContain("DISM /Set-Edition");
+    });
+
+    test("slui's 8198 codes are explained as what they are: no KMS problem", () => {
+        const result = parseActivationResult(`${RESULT_MARKER} {"v":2,"status":"pending","codes":["0xC004F074","0x8007139F","0xC0020017","0x80072EE7"],"events":["8198:0x8007139F"],"diagnosis":[]}`)!;
+        expect(result.diagnosis.filter((d) => /slui\.exe/.test(d))).toHaveLength(3);
+        expect(result.diagnosis.find((d) => d.startsWith("0x8007139F"))).toMatch(/says nothing about KMS/);
+    });
+
+    test("drift: each address outside the package's is explained, with the fix", () => {
+        const result = parseActivationResult(`${RESULT_MARKER} {"v":2,"status":"activated","drift":"20.118.99.250","codes":[],"events":[],"diagnosis":[]}`)!;
+        expect(result.drift).toEqual(["20.118.99.250"]);
+        expect(result.diagnosis).toEqual([
+            "KMS address drift: the KMS name resolved to 20.118.99.250, which the package does not route or allow: Microsoft changed the KMS addresses; " +
+                "update azure-kms-activation, or add the address to kmsIpAddresses (routes, NSG and guest firewall)",
+        ]);
+        expect(parseActivationResult(`${RESULT_MARKER} {"v":2,"status":"activated"}`)!.drift).toEqual([]);
     });
 
     test("the probe: no network is never blamed on DNS; refused, timeout and unreachable are told apart", () => {
@@ -64,10 +80,15 @@ describe("explanations added by the parser", () => {
         expect(probe({ tcp: "refused" })[0]).toContain("refused (a reset");
         expect(probe({ tcp: "timeout" })[0]).toContain("timed out (silently dropped)");
         expect(probe({ tcp: "unreachable" })[0]).toContain("unreachable (no route)");
+        expect(probe({ tcp: "blocked" })[0]).toContain("blocked by the guest firewall");
+        // Open but no activation: an open port is not a KMS. Open and activated: nothing to say.
+        expect(parseActivationResult(`${RESULT_MARKER} ${JSON.stringify({ ...base, probe: { network: "up", dns: "ok", tcp: "open", address: "20.118.99.224", host: "x", tried: [] } })}`)!.diagnosis[0]).toMatch(
+            /accepted the connection but no KMS answered/,
+        );
+        expect(parseActivationResult(`${RESULT_MARKER} ${JSON.stringify({ ...base, status: "activated", probe: { network: "up", dns: "ok", tcp: "open", address: "20.118.99.224", host: "x", tried: [] } })}`)!.diagnosis).toEqual([]);
         for (const cause of ["forced tunnel", "/32 Internet routes", "NSG", "guest firewall", "Azure Firewall without a network rule", "private subnet without explicit outbound (NAT gateway)"]) {
             expect(probe({ tcp: "timeout" })[0]).toContain(cause);
         }
-        expect(probe({})).toEqual([]);
     });
 });
 
@@ -76,7 +97,7 @@ describe("the result line's size", () => {
         const start = SCRIPT.indexOf("$Result = [ordered]@{") + "$Result = [ordered]@{".length;
         const block = SCRIPT.slice(start, SCRIPT.indexOf(" }\n", start));
         const fields = [...block.matchAll(/(\w+) = /g)].map((m) => m[1]);
-        expect(fields).toEqual(["v", "tag", "os", "before", "key", "endpoint", "firewall", "imds", "probe", "attempts", "after", "codes", "events", "diagnosis", "status"]);
+        expect(fields).toEqual(["v", "tag", "os", "before", "key", "via", "endpoint", "firewall", "firewallRule", "imds", "probe", "drift", "attempts", "after", "codes", "events", "diagnosis", "status"]);
     });
 
     test("stays well inside the 4,096 bytes Azure keeps, at every cap of the script", () => {
@@ -90,8 +111,10 @@ describe("the result line's size", () => {
             os: { build: 99999, sku: 999, editionId: text(40), edition: "DatacenterAzureEdition" },
             before: licence,
             key: "skipped-multisession",
+            via: "slmgr",
             endpoint: `${text(253)}:65535`,
-            firewall: "skipped",
+            firewall: "blocked",
+            firewallRule: text(60),
             imds: "skipped",
             probe: {
                 network: "none",
@@ -101,6 +124,7 @@ describe("the result line's size", () => {
                 host: text(253),
                 tried: Array(constant("MaxTried")).fill("255.255.255.255=unreachable"),
             },
+            drift: Array(constant("MaxDrift")).fill("255.255.255.255"),
             attempts: constant("AtoAttempts"),
             after: licence,
             codes: Array(constant("MaxCodes")).fill("0xC004F074"),

@@ -1,6 +1,6 @@
 import { readFileSync } from "fs";
 import * as path from "path";
-import { compactScript, decodeSettings, MAX_COMMAND_LENGTH, renderActivationScript, renderDetectionTable, ActivationScriptOptions } from "../src/guest/render";
+import { compactScript, decodePayload, decodeSettings, encodePayload, guestScript, MAX_COMMAND_LENGTH, renderActivationScript, renderDetectionTable, ActivationScriptOptions } from "../src/guest/render";
 import { windowsServerReleases } from "../src/kms";
 import { AzureCloud, KmsHostForm } from "../src/types";
 import { inflateCommand } from "./harness";
@@ -57,7 +57,7 @@ describe("activate.ps1", () => {
 
     test("waits and timeouts are script constants that TimeScalePercent shrinks, shipped at 100", () => {
         expect(SCRIPT).toContain("[ValidateRange(1, 100)][int]$TimeScalePercent = 100");
-        for (const name of ["IpkTimeoutSeconds", "IpkSettleSeconds", "SlmgrTimeoutSeconds", "NetshTimeoutSeconds", "KillGraceSeconds", "DnsTimeoutSeconds", "ProbeTimeoutSeconds", "ImdsTimeoutSeconds"]) {
+        for (const name of ["IpkTimeoutSeconds", "IpkSettleSeconds", "SlmgrTimeoutSeconds", "NetshTimeoutSeconds", "KillGraceSeconds", "DnsTimeoutSeconds", "ProbeTimeoutSeconds", "ImdsTimeoutSeconds", "WmiTimeoutSeconds", "EventTimeoutSeconds"]) {
             expect(SCRIPT).toMatch(new RegExp(`^\\$${name} = \\d+$`, "m"));
         }
         // slmgr's timeouts leave room for a first boot (60-120 s).
@@ -73,8 +73,8 @@ describe("renderActivationScript", () => {
     test.each(variants)("%s: script, bootstrap and inflated script all parse", async (_label, options) => {
         const rendered = renderActivationScript(options);
         const { bootstrap, invocation, script } = unpack(rendered.commandToExecute);
-        expect(rendered.script).toBe(SCRIPT);
-        expect(script).toBe(compactScript(SCRIPT));
+        expect(rendered.script).toBe(guestScript(SCRIPT));
+        expect(script).toBe(compactScript(guestScript(SCRIPT)));
         expect(await syntaxProblems(bootstrap)).toEqual([]);
         expect(await syntaxProblems(invocation)).toEqual([]);
         expect(rendered.commandToExecute.length).toBeLessThanOrEqual(MAX_COMMAND_LENGTH);
@@ -120,17 +120,35 @@ describe("renderActivationScript", () => {
         }
     });
 
-    test("the bootstrap, which script block logging records, holds no argument and no key: only base64", () => {
+    test("the bootstrap, which script block logging records, holds no argument and no key: only the payload", () => {
         const key = "ABCDE-FGHJK-MNPQR-STVWX-YZ234";
         const { bootstrap, args } = unpack(renderActivationScript({ productKey: key }).commandToExecute);
         expect(bootstrap).not.toContain(key);
         expect(bootstrap).not.toContain("ProductKey");
-        expect(bootstrap.replace(/FromBase64String\('[A-Za-z0-9+/=]+'\)/, "FromBase64String('')")).toBe(
-            "$ErrorActionPreference='Stop';$b=[Convert]::FromBase64String('');" +
-                "$z=New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)),[IO.Compression.CompressionMode]::Decompress);" +
-                "& ([ScriptBlock]::Create((New-Object IO.StreamReader($z)).ReadToEnd()))",
+        const m = /^\$ErrorActionPreference='Stop';\$s='([\u4e00-\ucdff]+)';try\{\$b=New-Object byte\[\] (\d+);(.*)IO\.MemoryStream\(\$b,0,(\d+)\)(.*)$/.exec(bootstrap)!;
+        expect(m).not.toBeNull();
+        // Only the decoder's fixed text around the payload's characters, every character of which is in U+4E00-U+CDFF.
+        expect(Number(m[2])).toBe(Number(m[4]) + 2);
+        expect(m[3] + m[5]).toBe(
+            "$n=0;$v=0;$k=0;foreach($c in $s.ToCharArray()){$v=$v*32768+[int]$c-19968;$k+=15;while($k -ge 8){$k-=8;$p=[Math]::Pow(2,$k);$x=[Math]::Floor($v/$p);$b[$n]=$x;$n++;$v-=$x*$p}};" +
+                "$z=New-Object IO.Compression.GZipStream((New-Object " +
+                "),[IO.Compression.CompressionMode]::Decompress);$t=(New-Object IO.StreamReader($z)).ReadToEnd()}" +
+                "catch{Write-Output ('KMS_ACTIVATION_RESULT {~v~:2,~status~:~error~,~key~:~none~,~codes~:[],~events~:[],~diagnosis~:[~the command line did not arrive intact " +
+                "(its payload could not be inflated): use mechanism RunCommand~]}'.Replace('~',[string][char]34));exit 1};& ([ScriptBlock]::Create($t))",
         );
         expect(args).toContain(`ProductKey='${key}'`);
+    });
+
+    test("the payload's encoding: 15 bits a character, U+4E00 to U+CDFF, and back, for every length", () => {
+        for (let length = 0; length < 40; length++) {
+            const bytes = Buffer.from(Array.from({ length }, (_, i) => (i * 97 + length * 31) & 0xff));
+            const text = encodePayload(bytes);
+            expect(text.length).toBe(Math.ceil((length * 8) / 15));
+            expect([...text].every((c) => c.charCodeAt(0) >= 0x4e00 && c.charCodeAt(0) <= 0xcdff)).toBe(true);
+            expect(decodePayload(text, length)).toEqual(bytes);
+        }
+        // No code point PowerShell or cmd.exe reads specially: its typographic quotes and dashes are below U+4E00.
+        expect(encodePayload(Buffer.from([0xff, 0xff, 0xff, 0xff]))).not.toMatch(/[\u2013-\u201e\ud800-\udfff]/);
     });
 
     test("the script itself uses none of the words that make PowerShell log a script block as suspicious", () => {
@@ -231,7 +249,16 @@ describe("activate.ps1 behaviour that must not drift (the scenarios in test/gues
     });
 
     test("the base OS licence only: LicenseIsAddon = FALSE, as slmgr.vbs reads it", () => {
-        expect(body("function Get-LicenseState", "Get-WmiObject -Query")).toContain("AND LicenseIsAddon = FALSE AND PartialProductKey IS NOT NULL");
+        expect(body("function Get-LicenseState", "Get-Wmi $query")).toContain("AND LicenseIsAddon = FALSE AND PartialProductKey IS NOT NULL");
+    });
+
+    test("every WMI read is bounded (Get-CimInstance -OperationTimeoutSec), and events are read in a runspace waited for", () => {
+        expect(SCRIPT).not.toMatch(/Get-WmiObject/);
+        expect(SCRIPT.match(/Get-CimInstance/g)).toHaveLength(1);
+        expect(SCRIPT).toContain("Get-CimInstance -Query $Query -OperationTimeoutSec (Get-Seconds $WmiTimeoutSeconds)");
+        expect(SCRIPT.match(/Invoke-CimMethod /g)!.length).toBe((SCRIPT.match(/-OperationTimeoutSec \(Get-Seconds \$SlmgrTimeoutSeconds\)/g) ?? []).length);
+        expect(SCRIPT.match(/Get-WinEvent/g)).toHaveLength(1);
+        expect(body("function Get-SppEventCodes", "function Get-IpNumber")).toContain("$pending.AsyncWaitHandle.WaitOne((Get-Milliseconds $EventTimeoutSeconds))");
     });
 
     test("a user key never reaches the output: Hide-Key on every slmgr line", () => {

@@ -1,6 +1,7 @@
 // Test helpers: the recording mock engine (scripts/mock-engine.ts) plus jest set-up.
 export * from "../scripts/mock-engine";
 import { Harness, InvokeMock, mockPulumi, SUBSCRIPTION } from "../scripts/mock-engine";
+import { inflateCommandLine } from "../src/guest/render";
 
 /** The package under a fresh mock engine: `ctx.h` records, `ctx.m` is the package, imported after the mocks. */
 export interface MockedPackage {
@@ -58,11 +59,7 @@ export function mockedPackage(invoke?: InvokeMock): MockedPackage {
 
 /** The PowerShell a CustomScriptExtension command line inflates and runs: `$a=@{<arguments>}`, then the script. */
 export function inflateCommand(commandLine: string): string {
-    const payload = /FromBase64String\('([A-Za-z0-9+/=]+)'\)/.exec(commandLine);
-    if (!payload) {
-        throw new Error(`not an activation command line: ${commandLine.slice(0, 80)}`);
-    }
-    return require("zlib").gunzipSync(Buffer.from(payload[1], "base64")).toString("utf8");
+    return inflateCommandLine(commandLine);
 }
 
 /** The guest settings (the `Settings` argument, decoded) inside a CustomScriptExtension command line. */

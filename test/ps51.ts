@@ -80,3 +80,68 @@ function nameSyntax(node: Node, source: string): string {
     if (/&\s*$/.test(around)) return "& at the end of a pipeline (background job)";
     return JSON.stringify(node.text.slice(0, 40));
 }
+
+/** Cmdlets PowerShell 3.0 or later added (2.0, 2008 R2's default shell, has none of them). */
+const THREE_PLUS_COMMANDS = ["ConvertFrom-Json", "ConvertTo-Json", "Invoke-RestMethod", "Invoke-WebRequest", "Get-CimInstance", "Invoke-CimMethod", "New-CimSession", "Get-CimClass", "Remove-CimInstance", "Set-CimInstance", "Unblock-File", "Get-FileHash", "New-TemporaryFile", "Get-Clipboard", "Set-Clipboard", "Format-Hex", "Expand-Archive", "Compress-Archive", "Get-ScheduledTask", "Register-ScheduledTask", "Resolve-DnsName", "Test-NetConnection", "Get-NetFirewallRule"];
+/** Parameters added after 2.0 to cmdlets 2.0 has. */
+const THREE_PLUS_PARAMETERS: Record<string, string[]> = {
+    "get-content": ["Raw", "Stream"],
+    "out-file": ["NoNewline"],
+    "set-content": ["NoNewline"],
+    "select-object": ["Skip"],
+    "start-process": [],
+};
+/** Automatic variables 2.0 does not set in a script ($PSScriptRoot only in modules there). */
+const THREE_PLUS_VARIABLES = ["PSItem", "PSScriptRoot", "PSCommandPath", "PSSenderInfo", "PSDefaultParameterValues"];
+
+/**
+ * The 2.0 profile: every construct in `source` that Windows PowerShell 2.0 cannot parse or run, as `line:column what`,
+ * on top of everything 5.1 cannot (`powershell7Only`). The syntax 3.0-5.0 added (`[ordered]`, `-in`/`-notin`,
+ * `-shl`/`-shr`, `[pscustomobject]`, `$using:`, `::new(`, `.ForEach(`/`.Where(`), the cmdlets, parameters and automatic
+ * variables above. What this cannot see: member enumeration and other 3.0 semantics that parse the same in 2.0, and
+ * class/enum definitions (this grammar does not name them apart): keep them out of the bootstrap. A here-string's
+ * content is a string to it: the body stays unchecked.
+ */
+export async function powershell2Problems(source: string): Promise<string[]> {
+    const found = await powershell7Only(source);
+    const tree = (await powershellParser()).parse(source);
+    if (!tree) {
+        throw new Error("parser returned no tree");
+    }
+    const at = (node: Node, what: string) => found.push(`${node.startPosition.row + 1}:${node.startPosition.column + 1} ${what}`);
+    const visit = (node: Node) => {
+        const text = node.text;
+        if (/string_literal|here_string|expandable|verbatim/.test(node.type)) {
+            return; // a string's content is not code here
+        }
+        if (node.childCount === 0 && /^-(not)?in$|^-sh[lr]$/i.test(text)) {
+            at(node, `operator ${text} (PowerShell 3.0)`);
+        } else if (node.type === "type_literal" && /^\[\s*(ordered|pscustomobject)\s*\]$/i.test(text)) {
+            at(node, `${text} (PowerShell 3.0)`);
+        } else if (node.type === "member_name" && /^(new|ForEach|Where)$/i.test(text) && node.parent && /invokation|invocation/.test(node.parent.type)) {
+            at(node, `.${text}() (PowerShell 4.0-5.0)`);
+        } else if (node.type === "command") {
+            const name = node.childForFieldName("command_name")?.text ?? "";
+            if (THREE_PLUS_COMMANDS.some((c) => c.toLowerCase() === name.toLowerCase())) {
+                at(node, `cmdlet ${name} (PowerShell 3.0 or later)`);
+            }
+            const later = THREE_PLUS_PARAMETERS[name.toLowerCase()] ?? [];
+            for (const parameter of node.descendantsOfType("command_parameter")) {
+                const given = (parameter?.text ?? "").replace(/^-/, "").replace(/:$/, "").toLowerCase();
+                const match = later.find((p) => given.length >= 2 && p.toLowerCase().startsWith(given));
+                if (match) at(parameter!, `${name} -${match} (PowerShell 3.0 or later)`);
+            }
+        } else if (node.type === "variable") {
+            if (/^\$using:/i.test(text)) at(node, `${text} (PowerShell 3.0)`);
+            const name = text.replace(/^\$(global:|script:)?/i, "").replace(/^\{|\}$/g, "");
+            if (THREE_PLUS_VARIABLES.some((v) => v.toLowerCase() === name.toLowerCase())) {
+                at(node, `automatic variable $${name} (PowerShell 3.0)`);
+            }
+        }
+        for (const child of node.children) {
+            if (child) visit(child);
+        }
+    };
+    visit(tree.rootNode);
+    return found;
+}

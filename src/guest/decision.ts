@@ -6,14 +6,15 @@ export interface GuestLicenseState {
     build: number;
     /** The edition the script derives from `EditionID`: a `ServerEdition`, `MultiSession`, `Evaluation`, `Client` or `Unknown`. */
     edition: string;
-    /** `SoftwareLicensingProduct.ProductKeyChannel` of the installed key, such as `Volume:GVLK` or `Retail` (empty on 2008 R2). */
+    /**
+     * `SoftwareLicensingProduct.ProductKeyChannel` of the installed key, such as `Volume:GVLK` or `Retail`; on 2008 R2
+     * (no such property) the guest reads it from `Description`, as slmgr.vbs does.
+     */
     channel: string;
     /** Last five characters of the installed key. */
     partialKey: string;
     /** `LicenseStatus` of the OS licence (1 = licensed). Default 0. */
     licenseStatus?: number;
-    /** Whether the KMS accepted TCP in the guest's probe. Default false. */
-    kmsAnswered?: boolean;
 }
 
 /** The key the guest was given: by the user (`explicit`), from the image SKU (`imageSku`), or none (detect it). */
@@ -28,7 +29,7 @@ export interface GivenKey {
 export interface KeyAction {
     /**
      * `install-<source>`, `kept-<source>`, `skipped-multisession`, `skipped-evaluation`, `skipped-kmshost`, `skipped-client`,
-     * `skipped-activated` or `unknown-edition`.
+     * `skipped-licensed` or `unknown-edition`.
      */
     action: string;
     /** The key `/ipk` installs; only with `install-*`. */
@@ -39,8 +40,9 @@ export interface KeyAction {
  * The guest script's key decision (`Select-KeyAction` in activate.ps1), as data the plan and the tests can use.
  * Never re-keyed: multi-session (cannot be undone), an evaluation edition (it takes no KMS client key: DISM
  * /Set-Edition), a KMS host (`Volume:CSVLK`); a client edition only with an explicit key. Explicit or image-SKU key beats
- * detection; a matching KMS client key is kept; an activated MAK or retail licence is kept unless the key is explicit or
- * the KMS answered.
+ * detection; a matching KMS client key is kept; a licensed product of any channel (MAK, retail, OEM, another KMS client
+ * key) is re-keyed only by an explicit key. Whether the KMS accepts TCP never decides a key change: an appliance can
+ * complete the handshake with nothing behind it (facts section 7).
  */
 export function guestKeyAction(state: GuestLicenseState, given: GivenKey = {}): KeyAction {
     if (state.edition === "MultiSession") {
@@ -55,6 +57,10 @@ export function guestKeyAction(state: GuestLicenseState, given: GivenKey = {}): 
     if (state.edition === "Client" && given.source !== "explicit") {
         return { action: "skipped-client" };
     }
+    const licensed = state.licenseStatus === 1 && given.source !== "explicit";
+    if (licensed && state.channel !== "Volume:GVLK") {
+        return { action: "skipped-licensed" };
+    }
     let key = given.key;
     let source = given.source;
     if (key === undefined || key === "") {
@@ -67,8 +73,8 @@ export function guestKeyAction(state: GuestLicenseState, given: GivenKey = {}): 
     if (state.channel === "Volume:GVLK" && state.partialKey !== "" && key.endsWith(state.partialKey)) {
         return { action: `kept-${source}` };
     }
-    if (state.licenseStatus === 1 && source !== "explicit" && !state.kmsAnswered) {
-        return { action: "skipped-activated" };
+    if (licensed) {
+        return { action: "skipped-licensed" };
     }
     return { action: `install-${source}`, key };
 }

@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { gzipSync } from "zlib";
+import { gunzipSync, gzipSync } from "zlib";
 import { kmsClientKeyForSku, kmsEndpoint, KMS_PORT, windowsServerReleases } from "../kms";
 import { AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
 import * as validate from "../validate";
@@ -73,7 +73,7 @@ export function decodeSettings(value: string): GuestSettings {
 
 /** Everything the guest needs, rendered from `ActivationScriptOptions`. */
 export interface RenderedActivationScript {
-    /** The PowerShell script, exactly as shipped in the package (`activate.ps1`). */
+    /** The PowerShell the guest runs: `activate.ps1` as shipped, inside the bootstrap of `guestScript`. */
     script: string;
     /** Its non-secret arguments: `Settings` only. */
     parameters: ActivationScriptParameter[];
@@ -101,6 +101,45 @@ export function activationScript(): string {
     return scriptText;
 }
 
+/** What the bootstrap prints under PowerShell 2.0: a result line `parseActivationResult` reads (status `error`). */
+const POWERSHELL2_RESULT =
+    '{"v":2,"tag":"","key":"none","via":"","endpoint":"","firewall":"skipped","imds":"skipped","drift":[],"attempts":0,"codes":[],"events":[],' +
+    '"diagnosis":["Windows PowerShell \' + $PSVersionTable.PSVersion + \' cannot run the activation: install WMF 5.1 (Windows Management Framework 5.1), then run it again"],' +
+    '"status":"error","seconds":0}';
+
+/**
+ * The script as the guest gets it, both ways (Run Command script, CustomScriptExtension payload): a bootstrap in
+ * PowerShell 2.0 syntax (2008 R2's default shell; test/guest-ps51.test.ts checks it with the 2.0 profile) that stops
+ * with a result line below PowerShell 3, and only then has `body` parsed, from a here-string. 2.0 parses a script
+ * whole before running any of it, so a check inside the 5.1 body would never run.
+ */
+export function guestScript(body: string): string {
+    if (/^\s*'@/m.test(body)) {
+        throw new Error("internal: a line of activate.ps1 starts with '@, which would end the bootstrap's here-string");
+    }
+    const param = /\[CmdletBinding\(\)\]\s*param\([\s\S]*?\n\)\n/.exec(body);
+    if (!param) {
+        throw new Error("internal: activate.ps1 has no [CmdletBinding()] param block");
+    }
+    return [
+        "<#",
+        ".SYNOPSIS",
+        "    azure-kms-activation: activates Windows against a KMS host (the script is activate.ps1, below).",
+        "    Parses in Windows PowerShell 2.0; needs 3.0 or later (WMF 5.1) to run the script.",
+        "#>",
+        param[0].trimEnd(),
+        "if (-not ($PSVersionTable.PSVersion.Major -ge 3)) {",
+        `    Write-Output ('KMS_ACTIVATION_RESULT ${POWERSHELL2_RESULT}')`,
+        "    exit 1",
+        "}",
+        "& ([ScriptBlock]::Create(@'",
+        // Without its help comment: the command line form drops comment lines, which would leave a <# unclosed.
+        body.replace(/\r\n/g, "\n").replace(/^\uFEFF?<#[\s\S]*?#>\s*/, "").trimEnd(),
+        "'@)) @PSBoundParameters",
+        "",
+    ].join("\n");
+}
+
 /**
  * The detection table the guest picks a key from: `build:edition:key` entries joined by `;`,
  * rendered from the one key table in `src/kms/keys.ts`.
@@ -113,7 +152,7 @@ export function renderDetectionTable(): string {
 
 /** The guest activation without its key: what plans, state and `forceUpdateTag` may show. */
 export interface ResolvedActivation {
-    /** The PowerShell script as shipped. */
+    /** The PowerShell the guest runs (`activate.ps1` in its bootstrap, see `guestScript`). */
     script: string;
     /** Its non-secret arguments. */
     parameters: ActivationScriptParameter[];
@@ -161,7 +200,7 @@ export function resolveActivation(options: Omit<ActivationScriptOptions, "produc
         runTag: options.rerunToken ?? "",
     };
     const parameters: ActivationScriptParameter[] = [{ name: "Settings", value: encodeSettings(settings) }];
-    const script = activationScript();
+    const script = guestScript(activationScript());
     return {
         script,
         parameters,
@@ -225,12 +264,65 @@ function quoteJson(settings: GuestSettings): string {
 }
 
 // A fleet's VMs mostly share one invocation: compress it once.
-const payloads = new Map<string, string>();
+const payloads = new Map<string, { text: string; length: number }>();
+
+/** The first character of the payload alphabet: U+4E00 (CJK), 32,768 code points up to U+CDFF, none a surrogate. */
+const PAYLOAD_BASE = 0x4e00;
 
 /**
- * `powershell -Command` that inflates the gzipped script and its arguments and runs them. Only base64 appears on
- * the command line: nothing for cmd.exe or PowerShell to interpret, and no key in the bootstrap, which PowerShell's
- * script block logging records (it calls FromBase64String and MemoryStream "suspicious").
+ * Bytes as text of 15 bits a character (U+4E00 to U+CDFF). cmd.exe's limit is 8,191 characters, and a character here
+ * carries 15 bits where base64 carries 6: the gzipped script, which outgrew base64 on that line, fits with room. None of
+ * these characters means anything to cmd.exe or PowerShell (their special characters are ASCII, plus PowerShell's
+ * typographic quotes and dashes at U+2013-U+201E), and the whole path is UTF-16: the extension's settings JSON,
+ * CreateProcessW, cmd.exe's command line, powershell.exe's arguments.
+ */
+export function encodePayload(bytes: Buffer): string {
+    let text = "";
+    let acc = 0;
+    let bits = 0;
+    for (const byte of bytes) {
+        acc = ((acc << 8) | byte) & 0x7fffff;
+        bits += 8;
+        if (bits >= 15) {
+            bits -= 15;
+            text += String.fromCharCode(PAYLOAD_BASE + ((acc >> bits) & 0x7fff));
+        }
+    }
+    if (bits > 0) {
+        text += String.fromCharCode(PAYLOAD_BASE + ((acc << (15 - bits)) & 0x7fff));
+    }
+    return text;
+}
+
+/** The inverse of `encodePayload`, `length` bytes. */
+export function decodePayload(text: string, length: number): Buffer {
+    const bytes: number[] = [];
+    let acc = 0;
+    let bits = 0;
+    for (const char of text) {
+        acc = ((acc << 15) | (char.charCodeAt(0) - PAYLOAD_BASE)) & 0x3fffff;
+        bits += 15;
+        while (bits >= 8) {
+            bits -= 8;
+            bytes.push((acc >> bits) & 0xff);
+        }
+    }
+    return Buffer.from(bytes.slice(0, length));
+}
+
+/** The PowerShell a CustomScriptExtension command line inflates and runs (the inverse of `renderCommandLine`'s payload). */
+export function inflateCommandLine(commandLine: string): string {
+    const m = /\$s='([\u4e00-\ucdff]+)';[\s\S]*?IO\.MemoryStream\(\$b,0,(\d+)\)/.exec(commandLine);
+    if (!m) {
+        throw new Error(`not an activation command line: ${commandLine.slice(0, 80)}`);
+    }
+    return gunzipSync(decodePayload(m[1], Number(m[2]))).toString("utf8");
+}
+
+/**
+ * `powershell -Command` that decodes, inflates and runs the gzipped script and its arguments. Only the payload's
+ * characters (see `encodePayload`) and a fixed decoder appear on the command line: nothing for cmd.exe or PowerShell
+ * to interpret, and no argument in the bootstrap (PowerShell logs it as suspicious for its MemoryStream).
  */
 export function renderCommandLine(script: string, parameters: ActivationScriptParameter[]): string {
     // Settings travel as JSON inside the compressed payload (it compresses far better than its hex) and become the
@@ -242,14 +334,28 @@ export function renderCommandLine(script: string, parameters: ActivationScriptPa
     const invocation = `$a=@{${args}}\n& {\n${compactScript(script)}\n} @a\n`;
     let payload = payloads.get(invocation);
     if (payload === undefined) {
-        payload = gzipSync(Buffer.from(invocation, "utf8"), { level: 9 }).toString("base64");
+        const gz = gzipSync(Buffer.from(invocation, "utf8"), { level: 9 });
+        payload = { text: encodePayload(gz), length: gz.length };
         payloads.set(invocation, payload);
     }
+    // The decoder parses and runs in PowerShell 2.0: 15 bits a character into bytes, most significant first. If the
+    // characters did not arrive intact (an ANSI round trip would leave "?"), the inflate fails: a result line says so.
+    const failed =
+        "{~v~:2,~status~:~error~,~key~:~none~,~codes~:[],~events~:[],~diagnosis~:[~the command line did not arrive intact (" +
+        "its payload could not be inflated): use mechanism RunCommand~]}";
+    const decode = [
+        `$b=New-Object byte[] ${payload.length + 2}`,
+        "$n=0;$v=0;$k=0",
+        // No % (cmd.exe would read it as a variable): the remainder is taken by subtraction.
+        "foreach($c in $s.ToCharArray()){$v=$v*32768+[int]$c-19968;$k+=15;while($k -ge 8){$k-=8;$p=[Math]::Pow(2,$k);$x=[Math]::Floor($v/$p);$b[$n]=$x;$n++;$v-=$x*$p}}",
+        `$z=New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream($b,0,${payload.length})),[IO.Compression.CompressionMode]::Decompress)`,
+        "$t=(New-Object IO.StreamReader($z)).ReadToEnd()",
+    ].join(";");
     const bootstrap = [
         "$ErrorActionPreference='Stop'",
-        `$b=[Convert]::FromBase64String('${payload}')`,
-        "$z=New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)),[IO.Compression.CompressionMode]::Decompress)",
-        "& ([ScriptBlock]::Create((New-Object IO.StreamReader($z)).ReadToEnd()))",
+        `$s='${payload.text}'`,
+        `try{${decode}}catch{Write-Output ('KMS_ACTIVATION_RESULT ${failed}'.Replace('~',[string][char]34));exit 1}`,
+        "& ([ScriptBlock]::Create($t))",
     ].join(";");
     return `powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command "${bootstrap}"`;
 }

@@ -21,11 +21,13 @@ export interface Product {
 export interface KmsEndpoint {
     address: string;
     port?: number;
-    behaviour: "open" | "tunnel" | "refuse" | "drop" | "unreachable";
+    behaviour: "open" | "tunnel" | "silent" | "refuse" | "drop" | "unreachable";
     /** Requests the KMS host leaves unanswered before it answers (overloaded). */
     busy?: number;
     /** What the KMS host answers (default 0x00000000). */
     reply?: string;
+    /** Seconds the KMS host takes to answer (scaled by timeScale). */
+    delaySeconds?: number;
 }
 
 export interface MachineState {
@@ -36,19 +38,40 @@ export interface MachineState {
     keys: Record<string, { channel: string; editionId: string; build?: number }>;
     initialGraceMinutes: number;
     timings: { ipkSeconds: number; skmsSeconds?: number };
-    /** slmgr operations (`/ipk`, `/skms`, `/ato`) and `netsh` that never return. */
+    /** What never returns: slmgr operations (`/ipk`, `/skms`, `/ato`), `netsh`, `wmi` (every WMI read and method), `events`. */
     hang?: string[];
+    /** slui.exe's auto-activation fails with this code after each failed activation (event 8198, `hr=<code>`). */
+    slui?: string;
+    /** false: VBScript is an optional feature turned off, cscript cannot run slmgr.vbs. */
+    vbscript?: boolean;
     onlineActivation?: string;
     eventMessages?: boolean;
-    firewall: { serviceRunning: boolean; rules: { name: string; dir: string; remoteip?: string; remoteport?: string; localport?: string }[] };
+    firewall: {
+        serviceRunning: boolean;
+        /** The profile's default outbound action (Windows' default: allow). */
+        defaultOutbound?: "allow" | "block";
+        rules: FirewallRule[];
+    };
     network: {
         available?: boolean;
         dns?: { mode: "ok" | "nxdomain" | "timeout"; records?: Record<string, string[]> };
         kms?: KmsEndpoint[];
         imds?: "ok" | "error" | "drop" | "none";
     };
-    events: { id: number; time: string; data: string }[];
+    /** `time` "start": logged just before the run (stamped when the emulated machine starts). */
+    events: { id: number; time: string; data: string | string[] }[];
     calls: string[];
+}
+
+export interface FirewallRule {
+    name: string;
+    dir: string;
+    action?: string;
+    protocol?: string;
+    enable?: string;
+    remoteip?: string;
+    remoteport?: string;
+    localport?: string;
 }
 
 export const AZKMS = "azkms.core.windows.net";
@@ -59,7 +82,8 @@ export function machine(overrides: Partial<MachineState> = {}): MachineState {
     const base: MachineState = {
         timeScale: 0.05,
         os: { build: 20348, sku: 8, editionId: "ServerDatacenter", productType: 3, locale: "en-US" },
-        service: { kmsMachine: null, kmsPort: 1688 },
+        // KeyManagementServicePort is 0 until a port is set.
+        service: { kmsMachine: null, kmsPort: 0 },
         products: [
             osProduct({ partialProductKey: "3V66T", productKeyChannel: "Retail", licenseStatus: 2, gracePeriodRemaining: 14400 }),
             {

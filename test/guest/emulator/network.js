@@ -1,12 +1,17 @@
 // The emulated network of one scenario, in a network and mount namespace of its own (`unshare -mn`, see run.ts):
 //   - "open": a real KMS listener on the address (added to lo), answering like a KMS host (busy, clock skew, errors);
 //   - "tunnel": something on the path completes the TCP handshake and closes without a KMS reply (forced tunnel);
+//   - "silent": something on the path accepts TCP 1688 and never answers or closes (a forced-tunnel appliance or
+//     firewall that completes the handshake, azure-docs #45703: an open port is not a KMS, facts section 7);
 //   - "refuse": the address exists and nothing listens (RST);
 //   - "drop": routed to a neighbour that never answers (a silent drop: connects time out);
 //   - "unreachable": no route at all.
 // DNS: /etc/resolv.conf and /etc/hosts of the namespace point at a DNS server here that answers A records, NXDOMAIN, or
 // nothing. IMDS: 169.254.169.254:80 answers the attested document (or fails). "No network": no interface but lo.
 // Programs: the emulated cscript.exe and netsh.exe run here, for the clients on PATH (127.0.0.1:47002, see programs/).
+// Windows Firewall: the machine's rules (windows.js firewallBlocks) decide what the guest may send; a blocked connect
+// fails at once with an access error, as WSAEACCES on Windows: here an `ip rule ... prohibit` for that address and port,
+// which makes connect() fail with EACCES. Re-applied after every netsh call, so a rule the script adds takes effect.
 // Usage: node network.js -- <command> <args...>; runs the command in that network and exits with its exit code.
 "use strict";
 const { spawn, execFileSync } = require("child_process");
@@ -28,6 +33,9 @@ const ip = (...args) => ipCommands.push(args.join(" "));
 const NEIGHBOUR = "10.99.0.2";
 
 ip("link", "set", "lo", "up");
+// The local table's lookup moves behind the firewall's prohibit rules (preferences below 1000).
+ip("rule", "add", "from", "all", "lookup", "local", "pref", "1000");
+ip("rule", "del", "pref", "0");
 const hasNetwork = network.available !== false;
 if (hasNetwork) {
     ip("link", "add", "v0", "type", "veth", "peer", "name", "v1");
@@ -44,7 +52,7 @@ const dropped = (address) => ip("route", "add", `${address}/32`, "via", NEIGHBOU
 
 const kmsHosts = hasNetwork ? network.kms ?? [] : [];
 for (const kms of kmsHosts) {
-    if (["open", "tunnel", "refuse"].includes(kms.behaviour)) onLo(kms.address);
+    if (["open", "tunnel", "silent", "refuse"].includes(kms.behaviour)) onLo(kms.address);
     if (kms.behaviour === "drop") dropped(kms.address);
 }
 // IMDS attested document (Azure Edition checks it): "ok", "error" (HTTP 500), "drop", or "none".
@@ -70,8 +78,34 @@ execFileSync(
 
 const servers = [];
 for (const kms of kmsHosts) {
-    if (kms.behaviour === "open" || kms.behaviour === "tunnel") servers.push(kmsServer(kms));
+    if (kms.behaviour === "open" || kms.behaviour === "tunnel" || kms.behaviour === "silent") servers.push(kmsServer(kms));
 }
+
+// Events the machine logged before the run ("time": "start" in a scenario: stamped now, before pwsh starts).
+for (const e of state.events) if (e.time === "start") e.time = new Date(Date.now() - 5).toISOString();
+windows.save(state);
+
+// The firewall's verdict on each KMS endpoint, as prohibit rules (see the header).
+let applied = new Set();
+function applyFirewall() {
+    if (!hasNetwork) return;
+    const now = windows.load();
+    const wanted = new Set(kmsHosts.filter((k) => windows.firewallBlocks(now.firewall, k.address, k.port ?? 1688)).map((k) => `${k.address} ${k.port ?? 1688}`));
+    const changes = [];
+    let pref = 100;
+    for (const key of new Set([...applied, ...wanted])) {
+        const [address, port] = key.split(" ");
+        const rule = `to ${address}/32 ipproto tcp dport ${port} prohibit`;
+        if (wanted.has(key) && !applied.has(key)) changes.push(`rule add ${rule} pref ${pref++}`);
+        if (!wanted.has(key) && applied.has(key)) changes.push(`rule del ${rule}`);
+    }
+    if (changes.length > 0) {
+        fs.writeFileSync(path.join(dir, "firewall.batch"), changes.join("\n") + "\n");
+        execFileSync("ip", ["-batch", path.join(dir, "firewall.batch")], { stdio: "inherit" });
+    }
+    applied = wanted;
+}
+applyFirewall();
 
 function kmsServer(kms) {
     let busy = kms.busy ?? 0;
@@ -80,6 +114,8 @@ function kmsServer(kms) {
             socket.destroy();
             return;
         }
+        socket.on("error", () => undefined);
+        if (kms.behaviour === "silent") return; // holds the connection, answers nothing
         let buffer = "";
         socket.on("error", () => undefined);
         socket.on("data", (d) => {
@@ -94,7 +130,8 @@ function kmsServer(kms) {
             let hr = kms.reply ?? "0x00000000";
             // A KMS host refuses a client whose clock is more than four hours off.
             if (Math.abs(request.clientTime - Date.now()) > 4 * 3600 * 1000) hr = "0xC004F06C";
-            socket.end(JSON.stringify({ hr }) + "\n");
+            // A slow host answers after `delaySeconds` (scaled like every other wait).
+            setTimeout(() => socket.end(JSON.stringify({ hr }) + "\n"), windows.scaled(state, kms.delaySeconds ?? 0));
         });
     });
     server.listen(kms.port ?? 1688, kms.address);
@@ -167,6 +204,8 @@ function announceStarted() {
 const { answer } = require("./management");
 const management = net.createServer((socket) => {
     let buffer = "";
+    // Answers go back in the order asked, each when it is ready (a method takes time; a hung one holds the rest).
+    let queue = Promise.resolve();
     socket.on("error", () => undefined);
     socket.on("data", (d) => {
         announceStarted();
@@ -176,7 +215,10 @@ const management = net.createServer((socket) => {
             const line = buffer.slice(0, nl);
             buffer = buffer.slice(nl + 1);
             const request = JSON.parse(line);
-            socket.write(JSON.stringify(answer(request.what, request.argument ?? {})) + "\n");
+            const reply = Promise.resolve(answer(request.what, request.argument ?? {}));
+            queue = queue.then(() => reply).then((a) => {
+                if (!socket.destroyed) socket.write(JSON.stringify(a) + "\n");
+            });
         }
     });
 });
@@ -201,6 +243,7 @@ const programs = net.createServer((socket) => {
         const request = JSON.parse(buffer.slice(0, nl));
         windows.program(request.program, request.args, request.pid, call).then(
             (result) => {
+                if (/^netsh/i.test(request.program)) applyFirewall();
                 const out = Buffer.from(result.out);
                 const err = Buffer.from(result.err ?? "");
                 socket.end(Buffer.concat([Buffer.from(`${result.exit} ${out.length} ${err.length}\n`), out, err]));

@@ -211,6 +211,24 @@ export function cseArguments(commandToExecute: string): string[] {
     return ["-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", m[1]];
 }
 
+/**
+ * Arguments for pwsh as Windows PowerShell 2.0 would start: `$PSVersionTable.PSVersion` reads 2.0 before the guest's
+ * first line runs (the only part of 2.0 emulated here: pwsh 7 still parses everything). The Run Command's -File form
+ * becomes `-Command "& '<file>' -Name 'value' ..."` (the values are hex, a key or digits: nothing to quote).
+ */
+export function asPowerShell2(args: string[]): string[] {
+    const mark = "$PSVersionTable['PSVersion'] = [version]'2.0'; ";
+    const command = args.indexOf("-Command");
+    if (command >= 0) {
+        return [...args.slice(0, command + 1), mark + args[command + 1]];
+    }
+    const file = args.indexOf("-File");
+    const rest = args.slice(file + 2);
+    const invocation = [`& '${args[file + 1]}'`];
+    for (let i = 0; i < rest.length; i += 2) invocation.push(`${rest[i]} '${rest[i + 1]}'`);
+    return [...args.slice(0, file), "-Command", mark + invocation.join(" ")];
+}
+
 /** The Run Command form: the script as a file, `-Name value` for each parameter and protected parameter. */
 export function runCommandArguments(dir: string, script: string, parameters: { name: string; value: string }[]): string[] {
     const file = path.join(dir, "script.ps1");

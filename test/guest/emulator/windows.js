@@ -122,7 +122,9 @@ function classObjects(state, cls) {
         case "softwarelicensingproduct":
             return state.products.map((p) => productObject(state, p));
         case "softwarelicensingservice":
-            return [{ KeyManagementServiceMachine: state.service.kmsMachine ?? null, KeyManagementServicePort: state.service.kmsPort ?? 1688, Version: `10.0.${state.os.build}` }];
+            // KeyManagementServicePort reads 0 until a port is set (slmgr /skms without a port clears it); Windows then
+            // uses 1688 (SoftwareLicensingService class, Microsoft Learn).
+            return [{ KeyManagementServiceMachine: state.service.kmsMachine ?? null, KeyManagementServicePort: state.service.kmsPort ?? 0, Version: `10.0.${state.os.build}` }];
         default:
             throw new Error(`Invalid class "${cls}"`);
     }
@@ -187,35 +189,46 @@ const MESSAGES = {
     },
 };
 
+// Security-SPP events are classic events: EventID with Qualifiers (the severity bits of the message id: 16384 =
+// informational, 49152 = error) and a Level (4 Information, 2 Error), as Event Viewer's XML view shows them.
+// 12288 and 12289 are Information; 8198 (slui.exe's failure) is an Error.
+const EVENT_LEVEL = { 12288: { level: 4, qualifiers: 16384 }, 12289: { level: 4, qualifiers: 16384 }, 8198: { level: 2, qualifiers: 49152 } };
+
+/** `data`: the inserted strings (one string, or several for an event with more than one). */
 function addEvent(state, id, data) {
     state.events.push({ id, time: new Date().toISOString(), data });
 }
 
 function eventXml(e) {
+    const level = EVENT_LEVEL[e.id] ?? { level: 4, qualifiers: 16384 };
+    const data = (Array.isArray(e.data) ? e.data : [e.data]).map((d) => `<Data>${d}</Data>`).join("");
     return (
         `<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-SPP' ` +
         `Guid='{E23B33B0-C8C9-472C-A5F9-F2BDFEA0F156}' EventSourceName='Software Protection Platform Service'/>` +
-        `<EventID Qualifiers='16384'>${e.id}</EventID><Level>4</Level><TimeCreated SystemTime='${e.time}'/><Channel>Application</Channel></System>` +
-        `<EventData><Data>${e.data}</Data></EventData></Event>`
+        `<EventID Qualifiers='${level.qualifiers}'>${e.id}</EventID><Level>${level.level}</Level><TimeCreated SystemTime='${e.time}'/><Channel>Application</Channel></System>` +
+        `<EventData>${data}</EventData></Event>`
     );
 }
 
 // What Get-WinEvent returns: newest first. `messages: false` models the known case where the message cannot be
 // rendered in the reader's culture (Get-WinEvent then gives an empty Message): only the XML is reliable.
+// StartTime is exact: Get-WinEvent turns it into TimeCreated[@SystemTime>='...'] in its XPath query, so an event from
+// before the run is never in it, however close.
 function events(state, filter) {
     const since = filter.startTime ? Date.parse(filter.startTime) : 0;
     const ids = filter.ids ?? [];
     const messages = MESSAGES[state.os.locale] ?? MESSAGES["en-US"];
     return state.events
-        .filter((e) => (ids.length === 0 || ids.includes(e.id)) && Date.parse(e.time) >= since - 1000)
+        .filter((e) => (ids.length === 0 || ids.includes(e.id)) && Date.parse(e.time) >= since)
         .reverse()
         .slice(0, filter.maxEvents ?? 1000)
         .map((e) => ({
             Id: e.id,
             ProviderName: "Microsoft-Windows-Security-SPP",
             LogName: "Application",
+            Level: (EVENT_LEVEL[e.id] ?? { level: 4 }).level,
             TimeCreated: e.time,
-            Message: state.eventMessages === false ? null : messages[e.id](e.data),
+            Message: state.eventMessages === false ? null : messages[e.id]((Array.isArray(e.data) ? e.data : [e.data]).join("\r\n")),
             Xml: eventXml(e),
         }));
 }
@@ -256,6 +269,7 @@ const HRESULT_TEXT = {
     "0x800705B4": "This operation returned because the timeout period expired.",
     "0xC004F038": "The Software Licensing Service reported that the computer could not be activated. The count reported by your Key Management Service (KMS) is insufficient.",
     "0x80072EE7": "The server name or address could not be resolved.",
+    "0xC004F035": "The Software Licensing Service reported that the computer could not be activated with a Volume license product key.",
 };
 
 function windowsProduct(state, activationId) {
@@ -277,6 +291,66 @@ function keyInfo(state, key) {
 
 const CHANNEL_DESCRIPTION = { "Volume:GVLK": "VOLUME_KMSCLIENT channel", "Volume:MAK": "VOLUME_MAK channel", "Volume:CSVLK": "VOLUME_KMS channel", Retail: "RETAIL channel" };
 
+/**
+ * The licensing service's WMI methods (SoftwareLicensingService, SoftwareLicensingProduct), which slmgr.vbs itself
+ * calls (facts section 8): InstallProductKey, SetKeyManagementServiceMachine/Port, ClearKeyManagementServiceMachine/Port,
+ * RefreshLicenseStatus, Activate. A failure is a WmiError carrying the HRESULT, as WMI raises it to its caller
+ * (VBScript's Err.Number, CIM's error_Code). Once called, a method runs to its end in the service, whether or not its
+ * caller is still there: a killed slmgr (or a timed-out Invoke-CimMethod) does not cancel it, so it may still land.
+ */
+class WmiError extends Error {
+    constructor(hr) {
+        super(`${HRESULT_TEXT[hr] ?? "The Software Licensing Service reported an error."} (${hr})`);
+        this.hr = hr;
+    }
+}
+
+/** `direct`: called through WMI by a script (recorded in `calls` as `wmi <Class>.<Method>`), not by slmgr. */
+async function wmiMethod(className, id, method, args = {}, direct = true) {
+    let state = load();
+    if (direct) {
+        if ((state.hang ?? []).includes("wmi")) await hang();
+        state.calls.push(`wmi ${className}.${method}`);
+        save(state);
+    }
+    const cls = className.toLowerCase();
+    const m = method.toLowerCase();
+    if (cls === "softwarelicensingservice" && m === "installproductkey") {
+        const key = String(args.ProductKey ?? "");
+        if (!/^[A-Z0-9]{5}(-[A-Z0-9]{5}){4}$/.test(key)) throw new WmiError("0xC004F050");
+        const info = keyInfo(state, key);
+        const editionId = state.os.editionId;
+        if (/Eval$/.test(editionId)) throw new WmiError("0xC004F069");
+        if (!info || info.editionId !== editionId || (info.build !== undefined && info.build !== state.os.build)) throw new WmiError("0xC004F050");
+        const delay = scaled(state, state.timings?.ipkSeconds ?? 1);
+        state.pendingIpk = { key, info, at: Date.now() + delay };
+        save(state);
+        await sleep(delay);
+        load();
+        return 0;
+    }
+    if (cls === "softwarelicensingservice" && m === "refreshlicensestatus") return 0;
+    const target = cls === "softwarelicensingservice" ? state.service : state.products.find((p) => p.id.toLowerCase() === String(id ?? "").toLowerCase());
+    if (!target) throw new WmiError("0xC004F069");
+    if (m === "setkeymanagementservicemachine" || m === "clearkeymanagementservicemachine" || m === "setkeymanagementserviceport" || m === "clearkeymanagementserviceport") {
+        await sleep(scaled(state, state.timings?.skmsSeconds ?? 0));
+        state = load();
+        const t = cls === "softwarelicensingservice" ? state.service : state.products.find((p) => p.id === target.id);
+        if (m === "setkeymanagementservicemachine") t.kmsMachine = String(args.MachineName);
+        if (m === "clearkeymanagementservicemachine") t.kmsMachine = null;
+        if (m === "setkeymanagementserviceport") t.kmsPort = Number(args.PortNumber);
+        if (m === "clearkeymanagementserviceport") t.kmsPort = 0;
+        save(state);
+        return 0;
+    }
+    if (cls === "softwarelicensingproduct" && m === "activate") {
+        const hr = await activate(state, target);
+        if (hr !== "0x00000000") throw new WmiError(hr);
+        return 0;
+    }
+    throw new Error(`Invalid method ${className}.${method}`);
+}
+
 /** Runs slmgr.vbs with its arguments; returns { out, err, exit } with exit as a signed 32-bit code. */
 async function slmgr(args, call) {
     let state = load();
@@ -289,41 +363,38 @@ async function slmgr(args, call) {
         return { out: lines.join("\r\n") + "\r\n\r\n", err: "", exit: hresult(hr) };
     };
     const done = () => ({ out: lines.join("\r\n") + "\r\n\r\n", err: "", exit: 0 });
+    // slmgr.vbs raises what the WMI method raised: Err.Number is the HRESULT, its exit code.
+    const method = async (cls, id, name, methodArgs) => {
+        try {
+            await wmiMethod(cls, id, name, methodArgs, false);
+            return undefined;
+        } catch (e) {
+            if (e instanceof WmiError) return e.hr;
+            throw e;
+        }
+    };
     const op = (args[0] ?? "").toLowerCase();
     // A hung call (a licensing service that does not answer) never returns; the caller's timeout must end it.
     if ((state.hang ?? []).includes(op)) await hang();
     if (op === "/ipk") {
         const key = args[1] ?? "";
-        if (!/^[A-Z0-9]{5}(-[A-Z0-9]{5}){4}$/.test(key)) return fail("0xC004F050");
-        const info = keyInfo(state, key);
-        const editionId = state.os.editionId;
-        if (/Eval$/.test(editionId)) return fail("0xC004F069");
-        if (!info || info.editionId !== editionId || (info.build !== undefined && info.build !== state.os.build)) return fail("0xC004F050");
-        const delay = scaled(state, state.timings?.ipkSeconds ?? 1);
-        state.pendingIpk = { key, info, at: Date.now() + delay };
-        save(state);
-        await sleep(delay);
-        load();
+        const hr = await method("SoftwareLicensingService", undefined, "InstallProductKey", { ProductKey: key });
+        if (hr) return fail(hr);
+        await method("SoftwareLicensingService", undefined, "RefreshLicenseStatus", {});
         lines.push(t.installed(key));
         return done();
     }
     if (op === "/skms" || op === "/ckms") {
-        await sleep(scaled(state, state.timings?.skmsSeconds ?? 0));
-        call.check();
-        state = load();
+        // The WMI calls are made whether or not this process lives on (a killed /skms may still land).
         const activationId = op === "/skms" ? args[2] : args[1];
-        let target = state.service;
-        if (activationId) {
-            target = state.products.find((p) => p.id.toLowerCase() === activationId.toLowerCase());
-            if (!target) {
-                lines.push(t.notFound(activationId));
-                return done();
-            }
+        const cls = activationId ? "SoftwareLicensingProduct" : "SoftwareLicensingService";
+        if (activationId && !state.products.some((p) => p.id.toLowerCase() === activationId.toLowerCase())) {
+            lines.push(t.notFound(activationId));
+            return done();
         }
         if (op === "/ckms") {
-            target.kmsMachine = null;
-            target.kmsPort = activationId ? 0 : 1688;
-            save(state);
+            await method(cls, activationId, "ClearKeyManagementServiceMachine", {});
+            await method(cls, activationId, "ClearKeyManagementServicePort", {});
             lines.push(t.ckms);
             return done();
         }
@@ -333,9 +404,10 @@ async function slmgr(args, call) {
             lines.push("Invalid combination of command parameters.");
             return { out: lines.join("\r\n") + "\r\n\r\n", err: "", exit: 1 };
         }
-        target.kmsMachine = m[1];
-        target.kmsPort = m[2] ? Number(m[2]) : activationId ? 0 : 1688;
-        save(state);
+        await method(cls, activationId, "SetKeyManagementServiceMachine", { MachineName: m[1] });
+        // No port given: slmgr.vbs clears it (KeyManagementServicePort reads 0, Windows uses 1688).
+        if (m[2]) await method(cls, activationId, "SetKeyManagementServicePort", { PortNumber: Number(m[2]) });
+        else await method(cls, activationId, "ClearKeyManagementServicePort", {});
         lines.push(t.skms(value));
         return done();
     }
@@ -346,16 +418,13 @@ async function slmgr(args, call) {
             return { out: lines.join("\r\n") + "\r\n\r\n", err: "", exit: hresult("0xC004F069") };
         }
         lines.push(t.activating(product.name, product.id));
-        const hr = await activate(state, product, call);
+        // Activate() runs in the service: a killed slmgr leaves it running, and its result still lands.
+        const hr = await method("SoftwareLicensingProduct", product.id, "Activate", {});
         call.check();
         state = load();
         const p = state.products.find((x) => x.id === product.id);
-        if (hr === "0x00000000") {
-            if (p.licenseStatus === 1) {
-                lines.push(t.activated);
-                return done();
-            }
-            lines.push(t.failed);
+        if (!hr) {
+            lines.push(p.licenseStatus === 1 ? t.activated : t.failed);
             return done();
         }
         return fail(hr);
@@ -368,9 +437,18 @@ function hresult(hex) {
     return Number.parseInt(hex.slice(2), 16) | 0;
 }
 
+// slui.exe's own auto-activation runs after a failed activation and fails where the internet is blocked: event 8198
+// with "hr=<code>" (0x8007139F, 0xC0020017, 0x80072EE7 are common, facts section 7); nothing to do with the KMS call.
+function sluiFails(product) {
+    const s = load();
+    if (!s.slui) return;
+    addEvent(s, 8198, [`hr=${s.slui}`, `Command-line arguments:\r\n-ArchiveProduct ${product.id}`]);
+    save(s);
+}
+
 // SoftwareLicensingProduct.Activate(): a KMS client asks its KMS host (per-product host first, then the machine-wide
 // one); a KMS host or a MAK/retail key activates with Microsoft online.
-async function activate(state, product, call) {
+async function activate(state, product) {
     if (product.productKeyChannel !== "Volume:GVLK") {
         if (product.licenseStatus === 1) return "0x00000000";
         if (state.onlineActivation === "ok") {
@@ -381,11 +459,17 @@ async function activate(state, product, call) {
             return "0x00000000";
         }
         await sleep(scaled(state, 2));
+        sluiFails(product);
         return "0x80072EE7";
     }
     const host = product.kmsMachine || state.service.kmsMachine;
     const port = (product.kmsMachine ? product.kmsPort : state.service.kmsPort) || 1688;
-    if (!host) return "0xC004F074"; // no DNS SRV record for _vlmcs._tcp in the emulated zone
+    // No KMS host set: the client looks up _vlmcs._tcp SRV records in its DNS domain; the emulated zone has none, and
+    // that lookup fails with 0x8007232B, DNS name does not exist ("KMS activation timing and discovery", facts §4).
+    if (!host) {
+        sluiFails(product);
+        return "0x8007232B";
+    }
     let addresses;
     const literal = host.replace(/^\[|\]$/g, "");
     if (net.isIP(literal)) {
@@ -394,34 +478,42 @@ async function activate(state, product, call) {
         try {
             addresses = (await dns.promises.lookup(host, { all: true, family: 4 })).map((a) => a.address);
         } catch (e) {
+            sluiFails(product);
             return e.code === "ENOTFOUND" ? "0x8007232B" : "0xC004F074";
         }
-        call.check();
     }
-    let last = "0xC004F074";
+    const clientId = state.clientId ?? "6c2b4a3e-0000-4000-8000-000000000001";
     for (const address of addresses) {
         const s = load();
         const p = s.products.find((x) => x.id === product.id);
-        addEvent(s, 12288, `0x0, 0x0, ${host}:${port}, ${s.clientId ?? "6c2b4a3e-0000-4000-8000-000000000001"}, ${new Date().toISOString()}, 1, ${p.licenseStatus}, ${p.gracePeriodRemaining}, ${p.id}, 5`);
-        save(s);
-        const reply = await kmsRequest(s, address, port, { activationId: product.id, clientTime: Date.now() + (s.os.clockSkewMinutes ?? 0) * 60000 }, call);
-        call.check();
+        const sent = new Date().toISOString();
+        const reply = await kmsRequest(s, address, port, { activationId: product.id, clientTime: Date.now() + (s.os.clockSkewMinutes ?? 0) * 60000 });
+        // 12288 is written after the RPC submit, with its result (Volume Activation Operations Guide, "KMS events",
+        // table 11: HRESULT, flags, host:port, client machine id, client time, VM info, licence status, minutes left,
+        // activation id, minimum count). 12289 only after a KMS reply.
+        const after = load();
+        addEvent(after, 12288, `${reply.transport ?? "0x0"}, 0x0, ${host}:${port}, ${clientId}, ${sent}, 1, ${p.licenseStatus}, ${p.gracePeriodRemaining}, ${p.id}, 5`);
         if (reply.hr === undefined) {
-            last = reply.error;
+            save(after);
             continue;
         }
-        const after = load();
-        addEvent(after, 12289, `${reply.hr}, 0x1, ${host}:${port}, ${after.clientId ?? "6c2b4a3e-0000-4000-8000-000000000001"}, ${new Date().toISOString()}, 1, ${reply.hr === "0x00000000" ? 1 : product.licenseStatus}, 259200, ${product.id}, 25`);
-        if (reply.hr === "0x00000000") {
+        // 12289's own layout (same table): HRESULT, flags, activated flag (fBound), unused, the KMS current count,
+        // activation interval and renewal interval (minutes).
+        const licensed = reply.hr === "0x00000000";
+        addEvent(after, 12289, `${reply.hr}, ${licensed ? "0x0" : "0x4000000"}, ${licensed ? 1 : 0}, 0, ${reply.count ?? 50}, 120, 10080`);
+        if (licensed) {
             const p2 = after.products.find((x) => x.id === product.id);
             p2.licenseStatus = 1;
             p2.gracePeriodRemaining = GRACE_180_DAYS;
             p2.kmsActivated = `${host}:${port}`;
         }
         save(after);
+        if (!licensed) sluiFails(product);
         return reply.hr;
     }
-    return last;
+    sluiFails(product);
+    // No KMS host answered: Activate() fails with 0xC004F074 whatever the transport said (in 12288).
+    return "0xC004F074";
 }
 
 function mutate(id, fn) {
@@ -430,8 +522,16 @@ function mutate(id, fn) {
     save(s);
 }
 
-// TCP to the KMS with Windows' timing: a silent drop gives up after about 21 s, a refusal after about 2 s (facts §8).
-function kmsRequest(state, address, port, request, call) {
+/**
+ * TCP to the KMS with Windows' timing: a silent drop gives up after about 21 s, a refusal after about 2 s (facts §8).
+ * The result is { hr } from a KMS reply, or { transport } with the error the RPC transport met, as 12288 carries it:
+ * HRESULT_FROM_WIN32 of the Winsock error (WSAECONNREFUSED 0x8007274D, WSAETIMEDOUT 0x8007274C, WSAECONNRESET
+ * 0x80072746, WSAEACCES 0x80072713 where Windows Firewall blocks the connect) or ERROR_TIMEOUT 0x800705B4 when a
+ * connection was accepted and nothing answered (a forced-tunnel appliance, azure-docs #45703, or a busy host). Which
+ * exact code sppsvc writes is not documented; these are the errors Windows' sockets give for each failure.
+ * The call is the service's, not its caller's: it runs on when the slmgr that asked is killed.
+ */
+function kmsRequest(state, address, port, request) {
     return new Promise((resolve) => {
         const socket = net.connect({ host: address, port });
         let connected = false;
@@ -444,9 +544,7 @@ function kmsRequest(state, address, port, request, call) {
             socket.destroy();
             setTimeout(() => resolve(result), waitMs);
         };
-        const timer = setTimeout(() => finish({ error: connected ? "0x800705B4" : "0xC004F074" }), scaled(state, 21));
-        // A killed caller's connection closes with it.
-        call.onCancel.push(() => finish({ error: "0xC004F074" }));
+        const timer = setTimeout(() => finish({ transport: connected ? "0x800705B4" : "0x8007274C" }), scaled(state, 21));
         socket.on("connect", () => {
             connected = true;
             socket.write(JSON.stringify(request) + "\n");
@@ -454,14 +552,80 @@ function kmsRequest(state, address, port, request, call) {
         socket.on("data", (d) => {
             buffer += d.toString();
             const nl = buffer.indexOf("\n");
-            if (nl >= 0) finish({ hr: JSON.parse(buffer.slice(0, nl)).hr });
+            if (nl >= 0) {
+                const reply = JSON.parse(buffer.slice(0, nl));
+                finish({ hr: reply.hr, count: reply.count });
+            }
         });
-        socket.on("error", (e) => finish({ error: "0xC004F074" }, e.code === "ECONNREFUSED" ? scaled(state, 2) : 0));
-        socket.on("close", () => finish({ error: "0xC004F074" }));
+        socket.on("error", (e) => {
+            const transport = { ECONNREFUSED: "0x8007274D", EACCES: "0x80072713", EPERM: "0x80072713", ECONNRESET: "0x80072746" }[e.code] ?? "0x8007274C";
+            finish({ transport }, e.code === "ECONNREFUSED" ? scaled(state, 2) : 0);
+        });
+        socket.on("close", () => finish({ transport: "0x80072746" }));
     });
 }
 
 // ---------------------------------------------------------------- netsh ----------------------------------------------
+
+// Windows Firewall decides what leaves the machine: with the service running, an enabled outbound block rule that
+// matches wins over every allow rule ("Windows Firewall rules": block rules take precedence), and traffic no rule
+// matches takes the profile's default outbound action (Allow unless set otherwise). A stopped service blocks nothing.
+// network.js applies this to the emulated network after every netsh change.
+function firewallBlocks(fw, address, port) {
+    if (!fw.serviceRunning) return false;
+    const matching = fw.rules.filter((r) => (r.dir ?? "").toLowerCase() === "out" && (r.enable ?? "yes").toLowerCase() === "yes" && protocolMatches(r.protocol) && portMatches(r.remoteport, port) && ipMatches(r.remoteip, address));
+    if (matching.some((r) => (r.action ?? "").toLowerCase() === "block")) return true;
+    if (matching.some((r) => (r.action ?? "").toLowerCase() === "allow")) return false;
+    return (fw.defaultOutbound ?? "allow") === "block";
+}
+const protocolMatches = (protocol) => !protocol || /^(any|tcp|6)$/i.test(protocol);
+function portMatches(spec, port) {
+    if (!spec || /^any$/i.test(spec)) return true;
+    return spec.split(",").some((part) => {
+        const [lo, hi] = part.split("-").map(Number);
+        return hi === undefined ? lo === port : port >= lo && port <= hi;
+    });
+}
+const ipNumber = (ip) => ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+function ipMatches(spec, address) {
+    if (!spec || /^any$/i.test(spec)) return true;
+    const a = ipNumber(address);
+    return spec.split(",").some((part) => {
+        if (part.includes("-")) {
+            const [lo, hi] = part.split("-");
+            return a >= ipNumber(lo) && a <= ipNumber(hi);
+        }
+        const [base, bits = "32"] = part.split("/");
+        if (!net.isIPv4(base)) return false;
+        const size = 2 ** (32 - Number(bits));
+        return Math.floor(a / size) === Math.floor(ipNumber(base) / size);
+    });
+}
+
+// `netsh advfirewall firewall show rule name=all dir=out`, one block per rule as netsh prints it (facts section 7).
+function showRule(rule) {
+    const ip = (rule.remoteip ?? "any")
+        .split(",")
+        .map((x) => (/^any$/i.test(x) ? "Any" : x.includes("/") || x.includes("-") ? x : `${x}/32`))
+        .join(",");
+    const field = (name, value) => `${(name + ":").padEnd(38)}${value}`;
+    return [
+        field("Rule Name", rule.name),
+        "----------------------------------------------------------------------",
+        field("Enabled", (rule.enable ?? "yes").toLowerCase() === "yes" ? "Yes" : "No"),
+        field("Direction", (rule.dir ?? "").toLowerCase() === "out" ? "Out" : "In"),
+        field("Profiles", "Domain,Private,Public"),
+        field("Grouping", ""),
+        field("LocalIP", "Any"),
+        field("RemoteIP", ip),
+        field("Protocol", !rule.protocol || /^any$/i.test(rule.protocol) ? "Any" : rule.protocol.toUpperCase()),
+        field("LocalPort", rule.localport ?? "Any"),
+        field("RemotePort", rule.remoteport ?? "Any"),
+        field("Edge traversal", "No"),
+        field("Action", (rule.action ?? "").toLowerCase() === "block" ? "Block" : "Allow"),
+        "",
+    ].join("\r\n");
+}
 
 async function netsh(args) {
     const state = load();
@@ -494,8 +658,13 @@ async function netsh(args) {
         if (!options.name || !options.dir || !options.action || !ipOk || (options.remoteport && !/^\d+$/.test(options.remoteport))) {
             return out("The parameter is incorrect.", 1);
         }
-        fw.rules.push({ name: options.name, dir: options.dir, action: options.action, protocol: options.protocol, remoteport: options.remoteport, remoteip: options.remoteip, localport: options.localport });
+        fw.rules.push({ name: options.name, dir: options.dir, action: options.action, protocol: options.protocol, remoteport: options.remoteport, remoteip: options.remoteip, localport: options.localport, enable: options.enable ?? "yes" });
         return out("Ok.", 0);
+    }
+    if (lower[2] === "show" && lower[3] === "rule") {
+        const shown = fw.rules.filter((r) => (/^all$/i.test(options.name ?? "") || r.name === options.name) && (!options.dir || (r.dir ?? "").toLowerCase() === options.dir.toLowerCase()));
+        if (shown.length === 0) return out("No rules match the specified criteria.", 1);
+        return out("\r\n" + shown.map(showRule).join("\r\n") + "Ok.", 0);
     }
     return out("The syntax supplied for this command is not valid.", 1);
 }
@@ -518,6 +687,11 @@ async function cscript(args, call) {
     const script = rest.shift() ?? "";
     if (!/slmgr\.vbs$/i.test(script) || !fs.existsSync(script)) {
         return { out: "", err: `Input Error: Can not find script file "${script}".\r\n`, exit: 1 };
+    }
+    // VBScript as a Windows optional feature, disabled (Microsoft's VBScript deprecation, facts section 7): cscript
+    // itself still starts and says it cannot find the engine; slmgr.vbs never runs.
+    if (load().vbscript === false) {
+        return { out: `CScript Error: Can't find script engine "VBScript" for script "${script}".\r\n`, err: "", exit: 1 };
     }
     try {
         return await slmgr(rest, call);
@@ -543,4 +717,4 @@ async function program(name, args, pid, call) {
     return result;
 }
 
-module.exports = { load, save, wql, events, program, registry, Call, Abandoned, GVLKS, WINDOWS_APP_ID, GRACE_180_DAYS, scaled };
+module.exports = { load, save, wql, events, program, registry, wmiMethod, WmiError, firewallBlocks, Call, Abandoned, GVLKS, WINDOWS_APP_ID, GRACE_180_DAYS, scaled };

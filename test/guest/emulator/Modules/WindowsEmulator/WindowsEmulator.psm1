@@ -6,16 +6,33 @@
 # One connection to the emulated machine's management server (network.js), kept for the session.
 $script:Connection = $null
 
-function Invoke-Emulator([string]$What, $Argument) {
+function Invoke-Emulator([string]$What, $Argument, [int]$TimeoutSeconds = 0) {
     if ($null -eq $script:Connection) {
         $client = New-Object Net.Sockets.TcpClient('127.0.0.1', 47001)
         $stream = $client.GetStream()
         $script:Connection = @{ Client = $client; Reader = New-Object IO.StreamReader($stream); Writer = New-Object IO.StreamWriter($stream) }
         $script:Connection.Writer.AutoFlush = $true
     }
+    # -OperationTimeoutSec: the CIM client gives up after that long (the service may still finish the call). Without it,
+    # as Get-WmiObject and Get-WinEvent, the read waits for as long as the service takes.
+    $script:Connection.Client.ReceiveTimeout = $TimeoutSeconds * 1000
     $script:Connection.Writer.WriteLine((ConvertTo-Json -InputObject @{ what = $What; argument = $Argument } -Compress -Depth 5))
-    $answer = $script:Connection.Reader.ReadLine() | ConvertFrom-Json
-    if ($null -ne $answer.PSObject.Properties['error']) { throw $answer.error }
+    try {
+        $line = $script:Connection.Reader.ReadLine()
+    } catch {
+        $script:Connection.Client.Close()
+        $script:Connection = $null
+        throw "The operation has timed out (OperationTimeoutSec $TimeoutSeconds)."
+    }
+    $answer = $line | ConvertFrom-Json
+    if ($null -ne $answer.PSObject.Properties['error']) {
+        $exception = New-Object Exception($answer.error)
+        # A failed WMI method: CIM's error carries the HRESULT in ErrorData.error_Code (MSFT_WmiError).
+        if ($null -ne $answer.PSObject.Properties['hr']) {
+            $exception | Add-Member -MemberType NoteProperty -Name ErrorData -Value ([pscustomobject]@{ error_Code = [uint32]([Convert]::ToUInt32($answer.hr.Substring(2), 16)) })
+        }
+        throw $exception
+    }
     return $answer.ok
 }
 
@@ -40,8 +57,28 @@ function Get-CimInstance {
         [string]$Namespace = 'root/cimv2',
         [uint32]$OperationTimeoutSec
     )
-    $objects = if ($PSCmdlet.ParameterSetName -eq 'Query') { Invoke-Emulator 'wmi' @{ query = $Query } } else { Invoke-Emulator 'wmi' @{ class = $ClassName; filter = $Filter } }
-    foreach ($o in @($objects)) { if ($null -ne $o) { $o } }
+    $objects = if ($PSCmdlet.ParameterSetName -eq 'Query') { Invoke-Emulator 'wmi' @{ query = $Query } $OperationTimeoutSec } else { Invoke-Emulator 'wmi' @{ class = $ClassName; filter = $Filter } $OperationTimeoutSec }
+    $class = if ($PSCmdlet.ParameterSetName -eq 'Query') { [regex]::Match($Query, '(?i)\bFROM\s+(\w+)').Groups[1].Value } else { $ClassName }
+    foreach ($o in @($objects)) {
+        if ($null -ne $o) {
+            # A CimInstance knows its class (CimSystemProperties.ClassName): Invoke-CimMethod needs it.
+            $o | Add-Member -MemberType NoteProperty -Name CimSystemProperties -Value ([pscustomobject]@{ ClassName = $class }) -PassThru
+        }
+    }
+}
+
+function Invoke-CimMethod {
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)]$InputObject,
+        [Parameter(Mandatory = $true)][string]$MethodName,
+        [System.Collections.IDictionary]$Arguments = @{},
+        [uint32]$OperationTimeoutSec
+    )
+    $id = $null
+    if ($null -ne $InputObject.PSObject.Properties['ID']) { $id = $InputObject.ID }
+    $request = @{ class = $InputObject.CimSystemProperties.ClassName; id = $id; method = $MethodName; arguments = $Arguments }
+    Invoke-Emulator 'method' $request $OperationTimeoutSec
 }
 
 function Get-WinEvent {
