@@ -57,7 +57,7 @@ describe("fleet against the ARM stand-in (12 Windows VMs, one stale route table)
         expect(lines[0]).toBe("KMS azkms.core.windows.net:1688 (AzurePublic: 20.118.99.224, 40.83.235.53, 23.102.135.246)");
         expect(lines[1]).toBe("Subscriptions: 1 of 1 read");
         expect(lines[2]).toBe(
-            "12 Windows VMs: 4 activated, 1 licensed, 3 pending, 1 error, 0 skipped, 2 no-activation, 1 unknown; paths: 7 reachable, 2 blocked, 0 unknown; 1 stale KMS route table/rule (1 non-Windows left out)",
+            "12 Windows VMs: 4 activated, 1 licensed, 3 pending, 1 error, 0 unlicensed, 0 skipped, 2 no-activation, 1 unknown; paths: 7 reachable, 2 blocked, 0 unknown; 1 stale KMS route table/rule (1 non-Windows left out)",
         );
     });
 
@@ -238,6 +238,8 @@ describe("fleet --probe", () => {
         const world = mockFleet(false);
         // A scale set instance the package never reached: probed through the scale set VM Run Command API.
         world.scaleSets![0].instances.push({ instanceId: "3", probeOutput: RESULT.activated });
+        // One the probe finds not activated: the read-only run's own status, counted as needing work.
+        world.scaleSets![0].instances.push({ instanceId: "4", probeOutput: RESULT.unlicensed });
         await withStandIn(world, async (standIn) => {
             const r = await run(standIn, ["--probe"]);
             const posts = standIn.requests.filter((q) => q.method === "POST" && q.path.endsWith("/runCommand"));
@@ -248,10 +250,14 @@ describe("fleet --probe", () => {
                     ["vm-legacy-04", 202],
                 ]),
             );
-            expect(posts).toHaveLength(4);
+            expect(posts).toHaveLength(5);
             expect(posts.filter((q) => q.path.endsWith("/vmss-web/virtualMachines/3/runCommand")).map((q) => q.status)).toEqual([202]);
             const instance = r.report!.vms.find((v) => v.instanceId === "3")!;
             expect([instance.status, instance.source]).toEqual(["activated", "probe"]);
+            const notActivated = r.report!.vms.find((v) => v.instanceId === "4")!;
+            expect([notActivated.status, notActivated.source, notActivated.diagnosis]).toEqual(["unlicensed", "probe", ["report only: nothing was changed"]]);
+            expect(r.report!.summary.statuses.unlicensed).toBe(1);
+            expect(r.code).toBe(1);
             const body = posts[0].body as { commandId: string; script: string[]; parameters: { name: string; value: string }[] };
             expect(body.commandId).toBe("RunPowerShellScript");
             expect(body.script.join("\n")).toContain("[Parameter(Mandatory = $true)][string]$Settings");
@@ -329,7 +335,7 @@ describe("fleet: concurrency, progress, output forms", () => {
             const r = await run(standIn, ["--json", "--resource-group", "rg-tunnel", "--paths"]);
             const json = JSON.parse(r.out) as FleetReport;
             expect(Object.keys(json)).toEqual(["schema", "cloud", "kms", "resourceGroup", "options", "subscriptions", "summary", "vms", "stale"]);
-            expect(json.summary).toEqual({ vms: 2, statuses: { activated: 0, licensed: 0, pending: 2, error: 0, skipped: 0, "no-activation": 0, unknown: 0 }, stale: 0, notWindows: 0, paths: { reachable: 0, blocked: 2, unknown: 0 } });
+            expect(json.summary).toEqual({ vms: 2, statuses: { activated: 0, licensed: 0, pending: 2, error: 0, unlicensed: 0, skipped: 0, "no-activation": 0, unknown: 0 }, stale: 0, notWindows: 0, paths: { reachable: 0, blocked: 2, unknown: 0 } });
             const vm = json.vms[0];
             expect(Object.keys(vm)).toEqual(["id", "name", "subscriptionId", "resourceGroup", "location", "powerState", "status", "source", "diagnosis", "result", "path"]);
             expect(vm.result!.codes).toEqual(["0xC004F074"]);

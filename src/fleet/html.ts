@@ -18,7 +18,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid
 th{background:#eef1f5;cursor:pointer;user-select:none;white-space:nowrap}th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 .st{font-weight:600;border-radius:4px;padding:1px 6px;white-space:nowrap}
 .activated,.licensed,.reachable{background:#dff3e4;color:#17642b}.skipped{background:#eceff3;color:#444}
-.pending,.unknown{background:#fff3cd;color:#7a5a00}.error,.blocked{background:#fbe0e0;color:#9b1c1c}.no-activation{background:#e7ecf7;color:#243b7a}
+.pending,.unknown{background:#fff3cd;color:#7a5a00}.error,.unlicensed,.blocked{background:#fbe0e0;color:#9b1c1c}.no-activation{background:#e7ecf7;color:#243b7a}
 .path{display:flex;flex-wrap:wrap;align-items:center;gap:3px;margin:2px 0}.hop{border:1px solid #ccc;border-radius:4px;padding:0 5px;font-size:11px;background:#fff;white-space:nowrap}
 td.name{white-space:nowrap}td.subscription{font-size:12px;color:#555}
 .hop.block{border-color:#c33;background:#fbe0e0}.hop.unknown{border-color:#c90;background:#fff3cd}.hop.pass{border-color:#3a7}

@@ -1,11 +1,12 @@
 /**
  * `--probe`: asks a guest that carries no result line of ours for its true licence state, through action Run Command
  * `RunPowerShellScript` (facts §7: runs as LocalSystem, keeps the last 4,096 bytes of output) with the guest script as
- * shipped and its settings in report-only mode: no `/ipk`, `/skms`, `/ato` and no firewall change, so a probe
+ * the components ship it (activate.ps1 inside the PowerShell 2.0 bootstrap, so an old guest still answers with a result
+ * line) and its settings in report-only mode: no `/ipk`, `/skms`, `/ato` and no firewall change, so a probe
  * changes nothing on a VM this package never deployed. Opt-in: it runs code in guests.
  */
 import type { ComputeManagementClient } from "@azure/arm-compute";
-import { GuestSettings, activationScript, encodeSettings, resolveActivation } from "../guest/render";
+import { GuestSettings, activationScript, encodeSettings, guestScript, resolveActivation } from "../guest/render";
 import { AzureCloud } from "../types";
 import { ReadStatus, statusOfOutput, stdOutOf } from "./status";
 
@@ -19,7 +20,7 @@ export function probeSettings(cloud: AzureCloud): GuestSettings {
 export function probeRequest(settings: GuestSettings): { commandId: string; script: string[]; parameters: { name: string; value: string }[] } {
     return {
         commandId: "RunPowerShellScript",
-        script: activationScript().split(/\r?\n/),
+        script: guestScript(activationScript()).split(/\r?\n/),
         parameters: [{ name: "Settings", value: encodeSettings(settings) }],
     };
 }

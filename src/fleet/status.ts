@@ -34,7 +34,8 @@ export interface ReadStatus {
     result?: ActivationResult;
 }
 
-const REPORTED: readonly string[] = ["activated", "licensed", "pending", "error", "skipped"];
+// `unlicensed` is what a read-only run (`--probe`, GuestSettings.reportOnly) says of an OS licence that is not activated.
+const REPORTED: readonly string[] = ["activated", "licensed", "pending", "error", "unlicensed", "skipped"];
 
 /** The `StdOut` substatus (`ComponentStatus/StdOut/succeeded`) of a CustomScriptExtension or action Run Command. */
 export function stdOutOf(statuses: readonly ArmStatus[] | undefined): string | undefined {

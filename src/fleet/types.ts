@@ -8,13 +8,14 @@ import type { Verdict } from "../reachability/types";
 import type { AzureCloud } from "../types";
 
 /**
- * A VM's activation state: the result line's `status` when the guest reported one, else `no-activation` (nothing of
- * this package on the VM) or `unknown` (our extension or run command is there, but no readable result line).
+ * A VM's activation state: the result line's `status` when the guest reported one (`unlicensed` only from `--probe`:
+ * the read-only run found the OS licence not activated and changed nothing), else `no-activation` (nothing of this
+ * package on the VM) or `unknown` (our extension or run command is there, but no readable result line).
  */
-export type FleetStatus = "activated" | "licensed" | "pending" | "error" | "skipped" | "no-activation" | "unknown";
+export type FleetStatus = "activated" | "licensed" | "pending" | "error" | "unlicensed" | "skipped" | "no-activation" | "unknown";
 
 /** Every status, in the order the summary prints them. */
-export const FLEET_STATUSES: readonly FleetStatus[] = ["activated", "licensed", "pending", "error", "skipped", "no-activation", "unknown"];
+export const FLEET_STATUSES: readonly FleetStatus[] = ["activated", "licensed", "pending", "error", "unlicensed", "skipped", "no-activation", "unknown"];
 
 /** The statuses that need nothing done (exit 0 when every VM has one of them and every judged path is reachable). */
 export const FINE_STATUSES: readonly FleetStatus[] = ["activated", "licensed", "skipped"];

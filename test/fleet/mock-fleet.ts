@@ -20,6 +20,9 @@ export const RESULT = {
     activated: line(`"probe":{"network":"up","dns":"ok","tcp":"open","address":"20.118.99.224","host":"azkms.core.windows.net","tried":["20.118.99.224=open"]},"attempts":1,${after(1)},"codes":[],"events":["12288:0x00000000","12289:0x00000000"],"diagnosis":[],"status":"activated"`),
     licensed: line(`"probe":{"network":"up","dns":"ok","tcp":"open","address":"20.118.99.224","host":"azkms.core.windows.net","tried":["20.118.99.224=open"]},"attempts":0,${after(1)},"codes":[],"events":[],"diagnosis":[],"status":"licensed"`),
     pending: line(`"probe":{"network":"up","dns":"ok","tcp":"timeout","address":"20.118.99.224","host":"azkms.core.windows.net","tried":["20.118.99.224=timeout"]},"attempts":3,${after(5)},"codes":"0xC004F074","events":"12288:0xC004F074","diagnosis":[],"status":"pending"`),
+    // What a read-only run (fleet --probe, reportOnly) prints on a retail-keyed VM that never activated
+    // (the guest behaviour scenario "reportOnly: …" gives this shape).
+    unlicensed: line(`"probe":{"network":"up","dns":"ok","tcp":"open","address":"20.118.99.224","host":"azkms.core.windows.net","tried":["20.118.99.224=open"]},"attempts":0,"after":{"status":5,"channel":"Retail","partialKey":"3V66T","grace":0,"kms":"","productKms":""},"codes":[],"events":[],"diagnosis":["report only: nothing was changed"],"status":"unlicensed"`),
     error: line(`"probe":null,"attempts":0,"after":{"status":5,"channel":"Retail","partialKey":"ABCDE","grace":0,"kms":"","productKms":""},"codes":["0xC004F050"],"events":[],"diagnosis":["slmgr /ipk failed"],"status":"error"`),
 };
 

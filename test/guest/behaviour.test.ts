@@ -8,6 +8,8 @@ import { Scenario, scenarios, WORST_SCALE, worstCase } from "./scenarios";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { RUN_COMMAND_TIMEOUT_SECONDS } from "../../src/vm/kmsActivation";
+import { probeRequest, probeSettings } from "../../src/fleet/probe";
+import { AzureCloud } from "../../src/types";
 
 const SCRIPT = readFileSync(path.join(__dirname, "..", "..", "src", "guest", "activate.ps1"), "utf8");
 
@@ -30,7 +32,13 @@ const forms = ["CustomScriptExtension", "RunCommand"] as const;
 
 async function run(scenario: Scenario, form: (typeof forms)[number]): Promise<GuestRun> {
     const rendered = renderActivationScript(scenario.options);
-    if (scenario.reportOnly) {
+    if (scenario.reportOnly && form === "RunCommand") {
+        // Exactly what `fleet --probe` sends as action Run Command (src/fleet/probe.ts): its script lines and parameters.
+        const probe = probeRequest(probeSettings(scenario.options.cloud ?? AzureCloud.AzurePublic));
+        rendered.script = probe.script.join("\n");
+        rendered.parameters = probe.parameters;
+        rendered.protectedParameters = [];
+    } else if (scenario.reportOnly) {
         rendered.parameters = rendered.parameters.map((p) => (p.name === "Settings" ? { name: p.name, value: encodeSettings({ ...decodeSettings(p.value), reportOnly: true }) } : p));
     }
     const scale = { name: "TimeScalePercent", value: String(scenario.scale ?? 20) };
