@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { droppingExitListeners, isolatedRequire } from "./harness";
 import { CliIo, main } from "../src/cli/main";
 import { Plan, PLAN_USAGE } from "../src/cli/plan";
 
@@ -21,8 +22,8 @@ interface Ran {
 async function cli(...argv: string[]): Promise<Ran> {
     const out: string[] = [];
     const err: string[] = [];
-    const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), readFile: () => "", cwd: ROOT, load: (file: string) => jest.isolateModules(() => require(file)) } as CliIo;
-    const code = await main(argv, io);
+    const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), readFile: () => "", cwd: ROOT, load: isolatedRequire } as CliIo;
+    const code = await droppingExitListeners(async () => main(argv, io));
     return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
@@ -91,10 +92,11 @@ describe("plan <folder>: a program that is not one of the examples", () => {
         plan = JSON.parse(run.out);
     });
 
-    test("reads Pulumi.yaml and the only stack file; secure config is [secret]; project config defaults apply", () => {
+    test("reads Pulumi.yaml and the only stack file; secure config and keys named *Token/*Password are [secret]; project config defaults apply", () => {
         expect(plan).toMatchObject({ offline: true, program: "test/fixtures/platform-spoke", example: null, project: "platform-spoke", stack: "dev" });
         expect(plan.config).toEqual({
-            "platform-spoke:rerunToken": "1",
+            // By its name (password, secret, token, key), as the README says, though this token only triggers a re-run.
+            "platform-spoke:rerunToken": "[secret]",
             "azure-native:location": "westeurope",
             "platform-spoke:spokeResourceGroup": "rg-spoke-prod",
             "platform-spoke:vms": '["app-01","app-02"]',
@@ -141,11 +143,11 @@ describe("plan <folder>: a program that is not one of the examples", () => {
         expect(plan.offlineAnswers).toEqual([{ token: "azure-native:authorization:getClientConfig", assumption: "the all-zero subscription, tenant and client IDs" }]);
     });
 
-    test("--stack and --config: the stack named, values over the stack file (a secret given in clear is no longer [secret])", async () => {
+    test("--stack and --config: the stack named, values over the stack file (a password given in clear is still [secret])", async () => {
         const run = await cli("plan", "test/fixtures/platform-spoke", "--stack", "dev", "--config", "vms=[\"app-09\"]", "--config", "jumpHostPassword=x", "--json");
         const parsed: Plan = JSON.parse(run.out);
         expect(parsed.activations.map((a) => a.vm)).toEqual(["app-09"]);
-        expect(parsed.config["platform-spoke:jumpHostPassword"]).toBe("x");
+        expect(parsed.config["platform-spoke:jumpHostPassword"]).toBe("[secret]");
     });
 
     test("a JavaScript program whose main is a folder; text output", async () => {
@@ -191,6 +193,17 @@ describe("plan: bad input exits 2 with one clear line", () => {
             "plan: examples/quickstart: the program needs config azure-kms-quickstart:adminPassword: pass --config adminPassword=<value> or set it in Pulumi.<stack>.yaml",
         ],
     ];
+    test("every missing required config key in one run, whatever type the program asks for (a number too)", async () => {
+        const run = await cli("plan", "test/fixtures/secret-routes", "--config", "deployNote=n");
+        expect(run).toEqual({
+            code: 2,
+            out: "",
+            err:
+                "plan: test/fixtures/secret-routes: the program needs config secret-routes:vmCredential, secret-routes:dbPassword, secret-routes:ipCount: " +
+                "pass --config vmCredential=<value> --config dbPassword=<value> --config ipCount=<value> or set them in Pulumi.<stack>.yaml",
+        });
+    });
+
     test.each(cases)("%s", async (_what, argv, line) => {
         const run = await cli("plan", ...argv());
         expect(run).toEqual({ code: 2, out: "", err: line });

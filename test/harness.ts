@@ -93,3 +93,31 @@ export function errorOf(make: () => unknown): Error {
 export function refusal(make: () => unknown): string {
     return errorOf(make).message;
 }
+
+/** Loads a program afresh in its own module registry (so it can run again) and returns its exports (the stack's outputs). */
+export function isolatedRequire(file: string): unknown {
+    let exported: unknown;
+    jest.isolateModules(() => {
+        exported = require(file);
+    });
+    return exported;
+}
+
+/**
+ * Runs `run` and then takes off the process `exit` listeners it added. Each program loaded by `isolatedRequire` gets
+ * its own copy of @pulumi/pulumi, and each copy adds a leak detector on process exit (runtime/debuggable.js) the first
+ * time it makes a promise: a dozen programs in one test file were a dozen listeners and Node's
+ * MaxListenersExceededWarning. The copies are dropped with their test, so their detectors go too.
+ */
+export async function droppingExitListeners<T>(run: () => Promise<T>): Promise<T> {
+    const before = new Set(process.listeners("exit"));
+    try {
+        return await run();
+    } finally {
+        for (const listener of process.listeners("exit")) {
+            if (!before.has(listener)) {
+                process.off("exit", listener);
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from "child_process";
 import { readFileSync } from "fs";
 import * as path from "path";
+import { droppingExitListeners, isolatedRequire } from "./harness";
 import { runExample } from "../src/cli/examples";
 import { buildPlan, parseArgs, Plan, renderMermaid, renderText } from "../src/cli/plan";
 import { readProgramFolder, runProgram } from "../src/cli/program";
@@ -62,7 +63,7 @@ describe("offline plan (quickstart)", () => {
     });
 
     test("arguments: example or folder, --stack, --config, one of --json and --mermaid; anything else is refused with the fix", () => {
-        const base = { isFolder: false, stack: undefined, config: {} };
+        const base = { isFolder: false, stack: undefined, config: {}, secretConfig: {} };
         expect(parseArgs([])).toEqual({ ...base, target: "quickstart", format: "text" });
         expect(parseArgs(["on-prem-kms", "--json"])).toEqual({ ...base, target: "on-prem-kms", format: "json" });
         expect(parseArgs(["--mermaid", "sovereign-clouds:china"])).toEqual({ ...base, target: "sovereign-clouds:china", format: "mermaid" });
@@ -71,8 +72,10 @@ describe("offline plan (quickstart)", () => {
             isFolder: true,
             stack: "dev",
             config: { location: "northeurope", vms: '["a"]' },
+            secretConfig: {},
             format: "json",
         });
+        expect(parseArgs(["--secret-config", "adminPassword=p", "--secret-config=token=t"]).secretConfig).toEqual({ adminPassword: "p", token: "t" });
         expect(parseArgs(["--stack=usgov", "../infra"])).toMatchObject({ target: "../infra", isFolder: true, stack: "usgov" });
         expect(() => parseArgs(["--yaml"])).toThrow("unknown option --yaml");
         expect(() => parseArgs(["--json", "--mermaid"])).toThrow("--json and --mermaid cannot be used together; pick one");
@@ -136,7 +139,7 @@ const reachabilityText = (p: Plan) => {
 };
 /** A program folder planned in this process; the package name maps to src/ through jest. */
 async function planFolder(folder: string) {
-    const run = await runProgram(readProgramFolder(path.join(ROOT, folder), folder), (file) => jest.isolateModules(() => require(file)));
+    const run = await droppingExitListeners(() => runProgram(readProgramFolder(path.join(ROOT, folder), folder), isolatedRequire));
     return { run, plan: buildPlan(run) };
 }
 

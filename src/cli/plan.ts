@@ -7,7 +7,7 @@ import { CliInputError } from "./errors";
 import { exampleSpec, isExampleName, listTargets } from "./examples";
 import { checkInstalled, registerTypeScript, resolveOwnPackage } from "./loader";
 import { Registration } from "./mock-engine";
-import { OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
+import { maskSecrets, OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
 import { PlanVmReachability, planReachability, reachabilityMermaid, renderReachability } from "./reachability";
 
 const PACKAGE_TYPE = "azure-kms-activation:index:";
@@ -92,8 +92,13 @@ export interface Plan {
     example: string | null;
     project: string;
     stack: string;
-    /** The config the program ran with; secrets as `[secret]`. */
+    /**
+     * The config the program ran with. `[secret]` for a secret: `secure:` in the stack file, `--secret-config`, a key
+     * whose name says password, secret, token or key, a key the program reads as a secret.
+     */
     config: Record<string, string>;
+    /** The stack's outputs (the program's exports): the value, `[secret]`, or `known after deploy`. */
+    outputs: Record<string, unknown>;
     /** Invokes answered by assumption, since an offline run cannot ask Azure. */
     offlineAnswers: OfflineAnswer[];
     resources: PlanResource[];
@@ -116,6 +121,9 @@ const KEY_ACTIONS: Record<string, string> = {
     imageSku: "the image SKU's KMS client key: kept when the image already has it, else installed",
     detected: "detected in the guest from build and edition: installed unless the right KMS client key is in",
 };
+
+// How the plan shows a stack output a preview cannot know (an ID Azure assigns).
+const UNKNOWN_OUTPUT = "known after deploy";
 
 // How the engine serializes a value a preview cannot know.
 const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -233,6 +241,9 @@ export function buildPlan(run: ProgramRun): Plan {
         config: Object.fromEntries(
             Object.entries(run.spec.config).map(([k, v]) => [k, run.spec.secretKeys.includes(k) ? SECRET_PLACEHOLDER : v]),
         ),
+        outputs: Object.fromEntries(
+            Object.entries(run.stackOutputs).map(([k, o]) => [k, o.secret ? SECRET_PLACEHOLDER : o.known ? o.value : UNKNOWN_OUTPUT]),
+        ),
         offlineAnswers: run.offlineAnswers,
         resources,
         routes,
@@ -254,6 +265,16 @@ function configLines(plan: Plan): string[] {
     }
     const width = Math.max(...keys.map((k) => k.length)) + 2;
     return ["Config:", ...keys.map((k) => `    ${k.padEnd(width)}${plan.config[k]}`), ""];
+}
+
+function outputLines(plan: Plan): string[] {
+    const keys = Object.keys(plan.outputs ?? {});
+    if (keys.length === 0) {
+        return [];
+    }
+    const width = Math.max(...keys.map((k) => k.length)) + 2;
+    const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v) ?? "undefined");
+    return ["Outputs:", ...keys.map((k) => `    ${`${k}:`.padEnd(width)}${text(plan.outputs[k])}`), ""];
 }
 
 function tree(plan: Plan): string[] {
@@ -289,6 +310,7 @@ export function renderText(plan: Plan): string {
         `    + ${plan.summary.toCreate} to create (${plan.summary.azureResources} Azure resources, ${plan.summary.components} components)`,
         "",
         ...configLines(plan),
+        ...outputLines(plan),
         "KMS egress:",
     ];
     const packageRoutes = plan.routes.filter((r) => r.addedByPackage);
@@ -395,10 +417,13 @@ export interface PlanArgs {
     isFolder: boolean;
     stack: string | undefined;
     config: Record<string, string>;
+    /** `--secret-config` pairs: like `config`, and secret. */
+    secretConfig: Record<string, string>;
     format: PlanFormat;
 }
 
-export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid]";
+export const PLAN_USAGE =
+    "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--secret-config <key>=<value>]... [--json | --mermaid]";
 
 export function planHelp(): string {
     const examples = listTargets();
@@ -420,11 +445,15 @@ export function planHelp(): string {
         "Options:",
         "  --stack <name>           read config from Pulumi.<name>.yaml (default: the folder's only stack file, if any)",
         "  --config <key>=<value>   set a config value, over the stack file (repeatable; `key` means `<project>:key`)",
+        "  --secret-config <key>=<value>",
+        "                           set a config value as a secret: the program gets a secret, the plan shows [secret]",
         "  --json                   print the plan as one JSON document",
         "  --mermaid                print the resource tree as a Mermaid flowchart",
         "  -h, --help               print this help",
         "",
-        "Offline: secret config (`secure:` in the stack file) is `[secret]`. Invokes are answered without Azure: a subnet",
+        "Secrets: `[secret]` in every output for `secure:` stack values, --secret-config values, keys whose name says",
+        "password, secret, token or key, and values the program reads as secrets (requireSecret, getSecret).",
+        "Offline: invokes are answered without Azure: a subnet",
         "the program declares from its own inputs, an existing subnet as one with default outbound access (listed as",
         "unread), getClientConfig with all-zero IDs, any other invoke with its own arguments (listed in the plan).",
         "TypeScript is transpiled with the program's own `typescript` package (else the one @pulumi/pulumi vendors), without",
@@ -446,6 +475,7 @@ export function parseArgs(argv: string[]): PlanArgs {
     let target: string | undefined;
     let stack: string | undefined;
     const config: Record<string, string> = {};
+    const secretConfig: Record<string, string> = {};
     const formats: PlanFormat[] = [];
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
@@ -467,13 +497,14 @@ export function parseArgs(argv: string[]): PlanArgs {
                 throw new PlanUsageError("--stack given twice; plan one stack at a time");
             }
             stack = value();
-        } else if (flag === "--config") {
+        } else if (flag === "--config" || flag === "--secret-config") {
             const pair = value();
             const eq = pair.indexOf("=");
             if (eq <= 0) {
-                throw new PlanUsageError(`--config ${pair}: expected <key>=<value>`);
+                // A --secret-config argument is not echoed: without its `=` it may be the secret itself.
+                throw new PlanUsageError(`${flag === "--config" ? `--config ${pair}` : flag}: expected <key>=<value>`);
             }
-            config[pair.slice(0, eq)] = pair.slice(eq + 1);
+            (flag === "--config" ? config : secretConfig)[pair.slice(0, eq)] = pair.slice(eq + 1);
         } else if (arg.startsWith("-") && arg !== "-") {
             throw new PlanUsageError(`unknown option ${arg}`);
         } else if (target !== undefined) {
@@ -493,16 +524,16 @@ export function parseArgs(argv: string[]): PlanArgs {
             `unknown example "${chosen}"; ${known.length ? `known examples: ${known.join(", ")}` : "this installation has no examples"} (a folder: ./${chosen})`,
         );
     }
-    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text" };
+    return { target: chosen, isFolder, stack, config, secretConfig, format: formats[0] ?? "text" };
 }
 
 /** The program the arguments name: a folder (relative to `cwd`), or an example with its offline config. */
 export function resolveSpec(args: PlanArgs, cwd: string = process.cwd()): ProgramSpec {
     if (!args.isFolder) {
         const target = args.stack === undefined || args.target.includes(":") ? args.target : `${args.target}:${args.stack}`;
-        return exampleSpec(target, args.config);
+        return exampleSpec(target, args.config, args.secretConfig);
     }
-    return readProgramFolder(path.resolve(cwd, args.target), args.target, { stack: args.stack, config: args.config });
+    return readProgramFolder(path.resolve(cwd, args.target), args.target, { stack: args.stack, config: args.config, secretConfig: args.secretConfig });
 }
 
 /** Renders a plan in the chosen format. */
@@ -524,7 +555,16 @@ function nodeLoader(spec: ProgramSpec): (file: string) => unknown {
     checkInstalled(spec.dir, spec.label);
     registerTypeScript(spec.main, spec.dir, spec.label);
     resolveOwnPackage();
-    return require;
+    // Afresh on each call (runProgram runs a program again to find every missing config key): the program's own
+    // files leave Node's module cache, its dependencies stay.
+    return (file) => {
+        for (const cached of Object.keys(require.cache)) {
+            if (cached.startsWith(spec.dir + path.sep) && !cached.includes(`${path.sep}node_modules${path.sep}`)) {
+                delete require.cache[cached];
+            }
+        }
+        return require(file);
+    };
 }
 
 /** `azure-kms-activation plan …`: 0 planned, 1 the program failed, 2 bad input. */
@@ -559,10 +599,14 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
             io.err(`plan: ${err.message}`);
             return 2;
         }
-        io.err(`plan: ${spec.label}: the program failed: ${programError(err)}`);
+        // No secret in the error line either: the command line's secrets are known even when the run failed.
+        io.err(maskSecrets(`plan: ${spec.label}: the program failed: ${programError(err)}`, spec.secretKeys.map((k) => spec.config[k])));
         return 1;
     }
-    io.out(render(buildPlan(run), args.format));
+    // Every secret value out of every format, wherever the program put it (a resource name, a tag, an echoed invoke).
+    // The plan is masked before it is rendered, so what is derived from a name (a Mermaid node ID) is derived from the mask.
+    const plan = JSON.parse(maskSecrets(JSON.stringify(buildPlan(run)), run.secretValues)) as Plan;
+    io.out(maskSecrets(render(plan, args.format), run.secretValues));
     return 0;
 }
 
