@@ -1,7 +1,7 @@
 // The offline plan's KMS reachability: the mock engine's registrations handed, in the shape the policy engine gives
 // policies, to the kms-reachability policy's own stack resolution (src/policy/paths.ts) and judged by the one
 // reachability engine. Nothing here decides reachability; it only says what the plan could not see.
-import type { PolicyResource } from "@pulumi/policy";
+import type { PolicyResource } from "@pulumi/policy/policy";
 import { kmsEndpoint } from "../kms/endpoints";
 import { PathGaps, StackPaths } from "../policy/paths";
 import { isWindows } from "../policy/vm";
