@@ -169,6 +169,25 @@ describe("plan <folder>: a program that is not one of the examples", () => {
     });
 });
 
+describe("plan: a refusal inside an Output is one line", () => {
+    test.each([
+        ["a typo deep in a long subnet ID", `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-network-prod/providers/Microsoft.Network/virtualNetwork/vnet-hub-westeurope-001/subnets/workloads`, 'is not a subnet ID: segment 7 is "virtualNetwork", where "virtualNetworks" belongs; give /subscriptions/'],
+        ["an empty subnet ID", "", "subnetId: is empty; give /subscriptions/"],
+    ])("%s: exit 1, the component, the field, the value whole and the fix, no stack", (_what, subnetId, part) => {
+        // In a process of its own, as a user runs it: the refusal is an unhandled rejection, which jest's sandbox
+        // does not deliver to the program run's handler, and which the command's last-resort handler used to print
+        // with its stack.
+        const ran = spawnSync("npm", ["run", "--silent", "plan", "--", "test/fixtures/output-subnet", "--config", `subnetId=${subnetId}`], { cwd: ROOT, encoding: "utf8" });
+        const run = { code: ran.status, out: ran.stdout, err: ran.stderr.replace(/\n$/, "") };
+        expect(run.code).toBe(1);
+        expect(run.out).toBe("");
+        expect(run.err.split("\n")).toHaveLength(1);
+        expect(run.err).toContain(`plan: test/fixtures/output-subnet: the program failed: KmsWindowsVm "app-01": subnetId: `);
+        expect(run.err).toContain(part);
+        expect(run.err).toContain(subnetId);
+    });
+});
+
 describe("plan: bad input exits 2 with one clear line", () => {
     const cases: [string, () => string[], string][] = [
         ["a missing folder", () => ["./no-such-program"], "plan: ./no-such-program: no such folder"],

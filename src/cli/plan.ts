@@ -613,5 +613,7 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
 /** The first line of what the program threw (Pulumi's RunError and the components' KmsInputError carry the fix). */
 export function programError(err: unknown): string {
     const message = err instanceof Error ? err.message : String(err);
-    return message.split("\n")[0];
+    // The SDK prefixes a failure inside an input with the property it was serializing; the component's own message
+    // already names the component and the field.
+    return message.split("\n")[0].replace(/^(error serializing property "[^"]*": )+/, "");
 }

@@ -397,24 +397,41 @@ async function runOnce(spec: ProgramSpec, load: (file: string) => unknown, azure
     pulumi.runtime.setAllConfig(spec.config, spec.secretKeys);
     // A component that fails once its inputs resolve (in an apply) fails a registration, not the program's import.
     const failures: unknown[] = [];
-    const onRejection = (reason: unknown) => failures.push(reason);
+    // A registration whose inputs fail never completes its RPC, so waiting for the RPCs ends at the first failure.
+    let failed = () => {};
+    const failedOnce = new Promise<void>((resolve) => (failed = resolve));
+    const settle = () => Promise.race([harness.settle(), failedOnce]);
+    const onRejection = (reason: unknown) => {
+        failures.push(reason);
+        failed();
+    };
+    // The run's rejections are the program's failures, reported by the caller in one line: the process's own handlers
+    // (the command's last resort prints a stack trace and exits) stand aside until the run ends.
+    const others = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", onRejection);
     const readAsSecret = new Set<string>();
     const unwatch = watchSecretReads(spec.dir, readAsSecret);
     let stackOutputs: Record<string, StackOutput> = {};
     try {
         const exported = load(spec.main);
-        stackOutputs = await stackOutputsOf(exported);
-        await harness.settle();
-        // Rejections surface on the next turns of the event loop.
-        await new Promise((resolve) => setImmediate(resolve));
+        stackOutputs = (await Promise.race([stackOutputsOf(exported), failedOnce])) ?? {};
+        await settle();
+        // Rejections surface on the next turns of the event loop; a refusal inside an Output (a component's check in
+        // an apply) surfaces only once the registration that serializes it gives up, after the RPCs settle: without
+        // these turns it reached the process's own handler and printed a stack trace.
+        for (let turn = 0; turn < 3; turn++) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            await settle();
+        }
     } catch (err) {
         failures.unshift(err);
         // What the program started before it stopped still reaches the engine: let it land before the next run.
-        await harness.settle().catch(() => undefined);
+        await settle().catch(() => undefined);
     } finally {
         unwatch();
         process.off("unhandledRejection", onRejection);
+        others.forEach((listener) => process.on("unhandledRejection", listener));
     }
     if (failures.length > 0) {
         throw failures[0];
