@@ -2,7 +2,8 @@
 // deployed) and prints what `pulumi up` would create, like `pulumi preview`, with the KMS egress, each subnet's
 // outbound and each VM's guest activation. The rendering walks the registered resources, so any resource type shows.
 import * as path from "path";
-import { activationScript, MAX_COMMAND_LENGTH } from "../guest/render";
+import { gunzipSync } from "zlib";
+import { activationScript, decodeSettings, GuestSettings, MAX_COMMAND_LENGTH } from "../guest/render";
 import { CliInputError } from "./errors";
 import { exampleSpec, isExampleName, listTargets } from "./examples";
 import { checkInstalled, registerTypeScript, resolveOwnPackage } from "./loader";
@@ -68,6 +69,8 @@ export interface PlanActivation {
     resource: string;
     mechanism: string;
     kmsEndpoint: string;
+    /** The KMS hosts the guest tries in order (its Settings): one name, or with the IpAddress host form every address. */
+    kmsHosts: string[];
     keySource: string;
     keyAction: string;
     scriptCharacters: number;
@@ -143,6 +146,22 @@ function withinPackage(harness: ProgramRun["harness"], r: Registration): boolean
 
 function secretInner(value: unknown): any {
     return value && typeof value === "object" && "value" in (value as object) ? (value as { value: unknown }).value : value;
+}
+
+/** The guest's Settings as the activation resource carries them: a Run Command's parameter, or inside the extension's compressed command. */
+function guestSettingsOf(child: Registration, command: string | undefined): GuestSettings | undefined {
+    try {
+        if (command === undefined) {
+            const parameter = ((child.inputs.parameters as { name: string; value: string }[] | undefined) ?? []).find((p) => p.name === "Settings");
+            return parameter ? decodeSettings(parameter.value) : undefined;
+        }
+        const payload = /FromBase64String\('([A-Za-z0-9+/=]+)'\)/.exec(command)?.[1];
+        const invocation = payload ? gunzipSync(Buffer.from(payload, "base64")).toString("utf8") : "";
+        const json = /Settings=-join\(\[Text\.Encoding\]::UTF8\.GetBytes\('([^']*)'\)/.exec(invocation)?.[1];
+        return json ? (JSON.parse(json) as GuestSettings) : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 // What an activation depends on by its own inputs (the machine it runs on, its resource group), not by
@@ -222,6 +241,7 @@ export function buildPlan(run: ProgramRun): Plan {
                 resource: child.name,
                 mechanism: isRunCommand ? "RunCommand" : "CustomScriptExtension",
                 kmsEndpoint: String(outputs.kmsEndpoint),
+                kmsHosts: guestSettingsOf(child, command)?.kmsHosts ?? [String(outputs.kmsEndpoint).replace(/:\d+$/, "")],
                 keySource,
                 keyAction: KEY_ACTIONS[keySource] ?? keySource,
                 scriptCharacters: activationScript().length,
@@ -356,7 +376,12 @@ export function renderText(plan: Plan): string {
     }
     lines.push("", "Guest activation:");
     for (const a of plan.activations) {
-        lines.push(`    VM ${a.vm}: ${a.mechanism} -> slmgr /skms ${a.kmsEndpoint}`);
+        const port = a.kmsEndpoint.slice(a.kmsEndpoint.lastIndexOf(":") + 1);
+        lines.push(
+            a.kmsHosts.length > 1
+                ? `    VM ${a.vm}: ${a.mechanism} -> slmgr /skms <the first of ${a.kmsHosts.join(", ")} that accepts TCP>:${port}`
+                : `    VM ${a.vm}: ${a.mechanism} -> slmgr /skms ${a.kmsEndpoint}`,
+        );
         lines.push(`        key: ${a.keyAction}`);
         lines.push(
             `        guest script: ${n(a.scriptCharacters)} characters` +
