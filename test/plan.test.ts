@@ -84,7 +84,7 @@ describe("offline plan (quickstart)", () => {
         expect(() => parseArgs(["--config", "location"])).toThrow("--config location: expected <key>=<value>");
         expect(() => parseArgs(["quickstart", "on-prem-kms"])).toThrow('one program at a time: got "quickstart" and "on-prem-kms"');
         expect(() => parseArgs(["nope"])).toThrow(
-            'unknown example "nope"; known examples: byo-vhd-forced-tunnel, fleet-remediation, hub-firewall, on-prem-kms, quickstart, sovereign-clouds, sovereign-clouds:china (a folder: ./nope)',
+            'unknown example "nope"; known examples: byo-vhd-forced-tunnel, fleet-remediation, hub-firewall, on-prem-kms, quickstart, scale-set, sovereign-clouds, sovereign-clouds:china (a folder: ./nope)',
         );
     });
 });

@@ -64,7 +64,10 @@ export interface PlanOutbound {
 }
 
 export interface PlanActivation {
+    /** The VM's name, or the scale set's (`scaleSet`). */
     vm: string;
+    /** The activation is a scale-set extension: every instance runs it. */
+    scaleSet: boolean;
     /** The VM extension or Run Command that runs the guest activation. */
     resource: string;
     mechanism: string;
@@ -238,6 +241,7 @@ export function buildPlan(run: ProgramRun): Plan {
         return [
             {
                 vm: String(child.inputs.vmName ?? child.inputs.vmScaleSetName ?? component.name),
+                scaleSet: child.inputs.vmName === undefined && child.inputs.vmScaleSetName !== undefined,
                 resource: child.name,
                 mechanism: isRunCommand ? "RunCommand" : "CustomScriptExtension",
                 kmsEndpoint: String(outputs.kmsEndpoint),
@@ -379,8 +383,8 @@ export function renderText(plan: Plan): string {
         const port = a.kmsEndpoint.slice(a.kmsEndpoint.lastIndexOf(":") + 1);
         lines.push(
             a.kmsHosts.length > 1
-                ? `    VM ${a.vm}: ${a.mechanism} -> slmgr /skms <the first of ${a.kmsHosts.join(", ")} that accepts TCP>:${port}`
-                : `    VM ${a.vm}: ${a.mechanism} -> slmgr /skms ${a.kmsEndpoint}`,
+                ? `    ${a.scaleSet ? "scale set" : "VM"} ${a.vm}: ${a.mechanism} -> slmgr /skms <the first of ${a.kmsHosts.join(", ")} that accepts TCP>:${port}`
+                : `    ${a.scaleSet ? "scale set" : "VM"} ${a.vm}: ${a.mechanism} -> slmgr /skms ${a.kmsEndpoint}`,
         );
         lines.push(`        key: ${a.keyAction}`);
         lines.push(
