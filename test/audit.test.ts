@@ -223,9 +223,9 @@ describe("audit: az's text output, and the subnet the files do not name", () => 
     });
 });
 
-describe("the README's audit output", () => {
-    test("every line shown in the README is what audit prints for the BGP forced-tunnel fixtures", () => {
-        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+describe("the documented audit output (docs/reachability.md)", () => {
+    test("every line shown in docs/reachability.md is what audit prints for the BGP forced-tunnel fixtures", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "docs", "reachability.md"), "utf8");
         const blocks = [...readme.matchAll(/```\n([^`]*?Verdict: [^`]*?)```/g)].map((m) => m[1]);
         expect(blocks).toHaveLength(2);
         const outputs = [audit(...bgpArgs("effective-routes.json")).out, audit(...bgpArgs("effective-routes-with-kms-routes.json")).out];
