@@ -1,5 +1,6 @@
-// `npm run bench:reachability [-- --rounds N] [--fleet N]`: what KMS reachability costs.
-//   1. the kms-reachability policy, and the whole default policy pack, on a 1,000-VM stack (median of N runs);
+// `npm run bench:reachability [-- --rounds N] [--fleet N] [--network-subnets N]`: what KMS reachability costs.
+//   1. the kms-reachability policy, and the whole default policy pack, on a 1,000-VM stack (median of N runs), and the
+//      pack on that stack plus N network-only subnets (200 by default: kms-subnet-reachability's work);
 //   2. the offline plan's engine step (resolution and verdicts, src/cli/reachability.ts) on the largest example;
 //   3. the brownfield reads: invokes by token, and per object read, for a fleet of VMs in one existing subnet under
 //      the mock engine (KmsWindowsVm × N and one KmsEgressRules on the spoke's existing route table and NSG).
@@ -19,6 +20,7 @@ const ROUNDS = option("--rounds", 7);
 const FLEET = option("--fleet", 200);
 const VMS_PER_SUBNET = 100;
 const SUBNETS = 10;
+const NETWORK_SUBNETS = option("--network-subnets", 200);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (...a) => console.error("[bench:reachability]", ...a);
@@ -78,7 +80,8 @@ function thousandVmStack() {
             ],
         }),
     );
-    out.push(resource("azure-native:network:NatGateway", "nat", { resourceGroupName: "rg", natGatewayName: "nat", id: `${SUB}/natGateways/nat` }));
+    // E4: a NAT gateway carries traffic only with a public IP or prefix (the policy reads them since issue 24).
+    out.push(resource("azure-native:network:NatGateway", "nat", { resourceGroupName: "rg", natGatewayName: "nat", id: `${SUB}/natGateways/nat`, publicIpAddresses: [{ id: `${SUB}/publicIPAddresses/nat-ip` }] }));
     for (let s = 0; s < SUBNETS; s++) {
         const design = s < 4 ? "nat" : s < 7 ? "firewall" : "gateway";
         const subnetId = `${SUB}/virtualNetworks/vnet/subnets/snet-${s}`;
@@ -139,6 +142,55 @@ function thousandVmStack() {
                 }),
             );
         }
+    }
+    return out;
+}
+
+/**
+ * Issue 24: the subnets of a network-only stack (no VM in them) that kms-subnet-reachability judges. Of N subnets,
+ * half are complete (NAT gateway with /32 Internet routes and an NSG allow before a deny), a quarter are forced to a
+ * VPN gateway with no /32 routes (blocked: reported) and a quarter send 0/0 to an appliance the stack does not define
+ * (reported as unverified). Each has its own route table and NSG, as a platform team's spokes do.
+ */
+function networkOnlySubnets(count) {
+    const out = [];
+    for (let s = 0; s < count; s++) {
+        const design = s % 4 < 2 ? "complete" : s % 4 === 2 ? "gateway" : "nva";
+        const subnetId = `${SUB}/virtualNetworks/vnet-net/subnets/net-${s}`;
+        const rtId = `${SUB}/routeTables/rt-net-${s}`;
+        const nsgId = `${SUB}/networkSecurityGroups/nsg-net-${s}`;
+        const kmsRoutes = KMS.map((ip) => ({ name: `kms-${ip}`, addressPrefix: `${ip}/32`, nextHopType: "Internet" }));
+        const routes =
+            design === "complete"
+                ? [{ name: "default", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualNetworkGateway" }, ...kmsRoutes]
+                : design === "gateway"
+                  ? [{ name: "default", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualNetworkGateway" }]
+                  : [{ name: "default", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualAppliance", nextHopIpAddress: "10.200.0.4" }];
+        out.push(
+            resource("azure-native:network:Subnet", `net-${s}`, {
+                resourceGroupName: "rg",
+                virtualNetworkName: "vnet-net",
+                subnetName: `net-${s}`,
+                id: subnetId,
+                addressPrefix: `10.${2 + Math.floor(s / 250)}.${s % 250}.0/24`,
+                defaultOutboundAccess: false,
+                routeTable: { id: rtId },
+                networkSecurityGroup: { id: nsgId },
+                natGateway: { id: `${SUB}/natGateways/nat` },
+            }),
+        );
+        out.push(resource("azure-native:network:RouteTable", `rt-net-${s}`, { resourceGroupName: "rg", routeTableName: `rt-net-${s}`, id: rtId, routes }));
+        out.push(
+            resource("azure-native:network:NetworkSecurityGroup", `nsg-net-${s}`, {
+                resourceGroupName: "rg",
+                networkSecurityGroupName: `nsg-net-${s}`,
+                id: nsgId,
+                securityRules: [
+                    { name: "allow-kms-tcp-1688-out", priority: 100, direction: "Outbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: "VirtualNetwork", sourcePortRange: "*", destinationAddressPrefixes: KMS, destinationPortRange: "1688" },
+                    { name: "deny-internet", priority: 4000, direction: "Outbound", access: "Deny", protocol: "*", sourceAddressPrefix: "*", sourcePortRange: "*", destinationAddressPrefix: "Internet", destinationPortRange: "*" },
+                ],
+            }),
+        );
     }
     return out;
 }
@@ -283,6 +335,11 @@ async function main() {
     log(`policy stack: ${resources.length} resources, ${vms} Windows VMs; ${ROUNDS} rounds`);
     const reachability = await timePolicies(kmsActivationPolicies.filter((p) => p.name === "kms-reachability"), resources);
     const pack = await timePolicies(kmsActivationPolicies, resources);
+    const networkOnly = networkOnlySubnets(NETWORK_SUBNETS);
+    const estate = [...resources, ...networkOnly];
+    log(`estate: the 1,000-VM stack plus ${NETWORK_SUBNETS} network-only subnets (${estate.length} resources)`);
+    const estatePack = await timePolicies(kmsActivationPolicies, estate);
+    const byPolicy = (name) => estatePack.reported.filter((r) => r.policy === name).length;
 
     const largest = await largestExample();
     log(`largest example: ${largest.target} (${largest.count} Azure resources)`);
@@ -297,6 +354,8 @@ async function main() {
         [`kms-reachability policy, ${vms} Windows VMs / ${resources.length} resources (ms, median of ${ROUNDS})`, f(reachability.median), "< 2000"],
         [`  violations reported`, String(reachability.reported.length), "300 (subnets 7-9)"],
         [`default pack (${kmsActivationPolicies.map((p) => p.name).join(", ")}) (ms, median of ${ROUNDS})`, f(pack.median), ""],
+        [`default pack on ${vms} Windows VMs + ${NETWORK_SUBNETS} network-only subnets / ${estate.length} resources (ms, median of ${ROUNDS})`, f(estatePack.median), "< 2000"],
+        [`  reported: kms-reachability / -unverified / kms-subnet-reachability`, `${byPolicy("kms-reachability")} / ${byPolicy("kms-reachability-unverified")} / ${byPolicy("kms-subnet-reachability")}`, `300 / 0 / ${NETWORK_SUBNETS / 2}`],
         [`plan engine step on ${largest.target} (${largest.count} Azure resources, ${plan.judged.length} VMs) (ms, median of ${ROUNDS})`, f(median(plan.engine)), ""],
         [`  whole buildPlan on ${largest.target} (ms, median of ${ROUNDS})`, f(median(plan.whole)), ""],
         [`fleet of ${FLEET} KmsWindowsVm + 1 KmsEgressRules in one existing subnet: evaluation (ms, once)`, f(fleet.ms), ""],
@@ -310,6 +369,7 @@ async function main() {
         JSON.stringify({
             policy: { vms, resources: resources.length, runsMs: reachability.runs.map((x) => +x.toFixed(1)), medianMs: +reachability.median.toFixed(1), violations: reachability.reported.length },
             pack: { runsMs: pack.runs.map((x) => +x.toFixed(1)), medianMs: +pack.median.toFixed(1), violations: pack.reported.length },
+            estate: { vms, networkOnlySubnets: NETWORK_SUBNETS, resources: estate.length, runsMs: estatePack.runs.map((x) => +x.toFixed(1)), medianMs: +estatePack.median.toFixed(1), reachability: byPolicy("kms-reachability"), unverified: byPolicy("kms-reachability-unverified"), subnets: byPolicy("kms-subnet-reachability") },
             plan: { example: largest.target, azureResources: largest.count, vms: plan.judged.length, engineRunsMs: plan.engine.map((x) => +x.toFixed(2)), wholeRunsMs: plan.whole.map((x) => +x.toFixed(2)) },
             fleet: { vms: FLEET, evaluationMs: +fleet.ms.toFixed(0), azureResources: fleet.resources, reads: fleet.reads, planEngineRunsMs: fleet.planRuns.map((x) => +x.toFixed(1)) },
         }),

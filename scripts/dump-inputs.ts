@@ -73,12 +73,20 @@ export async function dumpInputs(out: string, showSecrets: boolean): Promise<str
         const spec = target.spec();
         const run = await runProgram(spec, freshRequire(spec.dir));
         const h = run.harness;
+        // A dependency is named by its resource name; where two resources share one (hub-firewall: the resource group
+        // and the firewall), the type's last part says which.
+        const counts = new Map<string, number>();
+        h.registrations.forEach((r) => counts.set(r.name, (counts.get(r.name) ?? 0) + 1));
+        const dependencyName = (urn: string) => {
+            const r = h.byUrn(urn);
+            return r === undefined ? urn : (counts.get(r.name) ?? 0) > 1 ? `${r.name} (${r.type.split(":").pop()})` : r.name;
+        };
         const resources = h.registrations.map((r) => ({
             type: r.type,
             name: r.name,
             parent: h.byUrn(r.parentUrn)?.name ?? null,
             custom: r.custom,
-            dependsOn: r.dependencies.map((urn) => h.byUrn(urn)?.name ?? urn),
+            dependsOn: r.dependencies.map(dependencyName),
             inputs: showValue(r.inputs, showSecrets),
         }));
         const file = path.join(out, `${target.id}.json`);

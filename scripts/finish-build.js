@@ -28,8 +28,9 @@ if (!fs.existsSync(path.join(root, "dist", "index.d.ts"))) {
 // The policy subpath (azure-kms-activation/policy), as package.json "exports" maps it.
 const policy = require(path.join(root, exportsTarget("./policy")));
 const policyNames = Array.isArray(policy.kmsActivationPolicies) ? policy.kmsActivationPolicies.map((p) => p.name) : [];
-if (policyNames.join(",") !== "kms-reachability,kms-windows-vm-activation") {
-    console.error("dist/policy does not export kmsActivationPolicies kms-reachability and kms-windows-vm-activation");
+const expectedPolicies = "kms-reachability,kms-reachability-unverified,kms-subnet-reachability,kms-windows-vm-activation";
+if (policyNames.join(",") !== expectedPolicies) {
+    console.error(`dist/policy does not export kmsActivationPolicies ${expectedPolicies.split(",").join(", ")}`);
     process.exit(1);
 }
 // The engine subpath (azure-kms-activation/reachability).

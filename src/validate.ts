@@ -364,3 +364,41 @@ export function vhdUri(field: string, value: string): void {
         fail(field, `${shown(value)} is not a page-blob VHD URL`, "give https://<account>.blob.<cloud suffix>/<container>/<name>.vhd");
     }
 }
+
+/** Azure's tag limits (Microsoft Learn, "Use tags to organize your Azure resources", Limitations). */
+export const MAX_TAGS = 50;
+const MAX_TAG_NAME = 512;
+const MAX_TAG_VALUE = 256;
+const TAG_NAME_FORBIDDEN = /[<>%&\\?/]/;
+
+/**
+ * `tags`: at most 50 per resource, names of 1 to 512 characters without `<`, `>`, `%`, `&`, `\`, `?` or `/`, values of
+ * at most 256 characters. Azure refuses the others at deployment, after the plan looked fine. A value that is
+ * still an Output is checked by Azure (the names and the count are known here).
+ */
+export function tags(field: string, value: Record<string, unknown> | undefined): void {
+    if (value === undefined || value === null) return;
+    if (typeof value !== "object" || Array.isArray(value)) {
+        fail(field, `${shown(value)} is not a map of tag names to values`, 'give an object, e.g. { environment: "prod" }');
+    }
+    const names = Object.keys(value);
+    if (names.length > MAX_TAGS) {
+        fail(field, `${names.length} tags; Azure allows at most ${MAX_TAGS} on a resource`, "keep 50 or fewer (several values can share one tag as JSON)");
+    }
+    for (const name of names) {
+        const bad = TAG_NAME_FORBIDDEN.exec(name);
+        if (name.length === 0 || name.length > MAX_TAG_NAME) {
+            fail(field, `tag name ${shown(name)} is ${name.length} characters`, `use 1 to ${MAX_TAG_NAME} characters`);
+        }
+        if (bad) {
+            fail(field, `tag name ${shown(name)} contains ${shown(bad[0])}`, "Azure forbids < > % & \\ ? / in tag names; rename the tag");
+        }
+        const v = value[name];
+        if (typeof v === "string" && v.length > MAX_TAG_VALUE) {
+            fail(field, `the value of tag ${shown(name)} is ${v.length} characters`, `Azure allows at most ${MAX_TAG_VALUE}; shorten it`);
+        }
+        if (v !== undefined && typeof v !== "string" && !pulumi.Output.isInstance(v) && !(v instanceof Promise)) {
+            fail(field, `the value of tag ${shown(name)} is ${shown(v)}, not a string`, "give tag values as strings");
+        }
+    }
+}

@@ -83,6 +83,8 @@ describe("Azure JSON to engine input", () => {
     test.each([
         [() => effectiveRoutesFromJson({ foo: 1 }, "--routes file \"r.json\""), '--routes file "r.json": not the output of az network nic show-effective-route-table (expected {"value": [...]} or the array the CLI prints)'],
         [() => effectiveRoutesFromJson({ value: [{ addressPrefix: ["0.0.0.0/0"] }] }, "r"), "r: route 1 has no addressPrefix or nextHopType; expected the output of az network nic show-effective-route-table"],
+        [() => effectiveRoutesFromJson({ value: [] }, "r"), "r: no routes listed; every NIC has system routes: this is not a NIC's effective route table (az network nic show-effective-route-table)"],
+        [() => effectiveRoutesFromJson([], "r"), "r: no routes listed; every NIC has system routes"],
         [() => effectiveNsgsFromJson({ value: [{ networkSecurityGroup: {} }] }, "n"), "n: NSG 1 has no effectiveSecurityRules; expected the output of az network nic list-effective-nsg"],
         [() => effectiveNsgsFromJson({ value: [1, 2, 3].map(() => ({ effectiveSecurityRules: [] })) }, "n"), "n: 3 NSGs listed; a NIC has at most two (its own and its subnet's)"],
         [() => subnetFromJson([], "s"), "s: not the output of az network vnet subnet show (expected an object with addressPrefix and a subnet id)"],
@@ -167,6 +169,7 @@ describe("audit", () => {
         const { code, out } = audit("--help");
         expect(code).toBe(0);
         expect(out).toMatch(/^Usage: azure-kms-activation audit --routes <file> --nsgs <file>/);
+        expect(out).toContain("Exit: 0 every address reachable, 1 any blocked or unknown, 2 bad input (an empty route list too: every NIC has system routes).");
     });
 
     test.each([
@@ -178,6 +181,8 @@ describe("audit", () => {
         [["--routes"], "audit: --routes needs a value\n"],
         [[...specArgs, "--cloud", "AzureGermany"], 'audit: --cloud "AzureGermany" is not one of AzurePublic, AzureUSGovernment, AzureChina\n'],
         [[...specArgs, "--verbose"], 'audit: unknown argument "--verbose"\n'],
+        // Issue 24: no real NIC has zero routes (R2's system routes are always there); "blocked" would be a false alarm.
+        [["--routes", path.join(DIR, "empty-routes.json"), "--nsgs", path.join(BGP, "effective-nsgs.json")], `audit: --routes file "${path.join(DIR, "empty-routes.json")}": no routes listed; every NIC has system routes: this is not a NIC's effective route table (az network nic show-effective-route-table)\n`],
     ])("bad input exits 2 with one line naming it: %j", (argv, message) => {
         const { code, out, err } = audit(...argv);
         expect(code).toBe(2);

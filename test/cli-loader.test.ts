@@ -44,3 +44,18 @@ test("a program whose dependencies are not installed: one line with the fix", ()
     expect(() => checkInstalled(bare, "./bare")).toThrow("./bare: @pulumi/pulumi is not installed for this program; run `npm install` in its folder");
     expect(() => checkInstalled(pulumiOnly, "./app")).not.toThrow();
 });
+
+test("a program file that does not parse: ProgramSyntaxError with file, line and column (1-based); one that parses: CommonJS", () => {
+    const { ProgramSyntaxError, transpileProgramFile } = require("../src/cli/loader") as typeof import("../src/cli/loader");
+    const ts = require("typescript") as typeof import("typescript");
+    const options = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020 };
+    let thrown: unknown;
+    try {
+        transpileProgramFile(ts, 'import * as x from "y";\n\nconst group = { location: "westeurope" ;\n', "/app/index.ts", options);
+    } catch (err) {
+        thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ProgramSyntaxError);
+    expect(thrown).toMatchObject({ file: "/app/index.ts", line: 3, column: 40, message: "',' expected." });
+    expect(transpileProgramFile(ts, 'export const a: number = 1;\n', "/app/ok.ts", options)).toContain("exports.a = 1;");
+});

@@ -1,5 +1,5 @@
 // The command line (`azure-kms-activation`): the dispatcher, `plan` on programs that are not examples, bad input.
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -37,6 +37,9 @@ beforeAll(() => {
     writeFileSync(path.join(scratch, "esm-app", "Pulumi.yaml"), "name: esm-app\nruntime: nodejs\n");
     writeFileSync(path.join(scratch, "esm-app", "package.json"), '{ "type": "module" }');
     writeFileSync(path.join(scratch, "not-a-folder.txt"), "");
+    // Pulumi.yaml as a FIFO: read as a stream it would block the plan forever.
+    mkdirSync(path.join(scratch, "fifo-app"));
+    execFileSync("mkfifo", [path.join(scratch, "fifo-app", "Pulumi.yaml")]);
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -45,7 +48,7 @@ describe("azure-kms-activation (dispatcher)", () => {
         const help = await cli("--help");
         expect(help.code).toBe(0);
         expect(help.out.split("\n")[0]).toBe("Usage: azure-kms-activation <command> [options]");
-        expect(help.out).toMatch(/^ {2}plan {4}what a Pulumi program would deploy/m);
+        expect(help.out).toMatch(/^ {2}plan {4}what a Pulumi program would deploy .*\(1 when a VM is blocked\)$/m);
         expect(help.out).toMatch(/^ {2}audit {3}whether VMs in an existing network can reach KMS/m);
         const none = await cli();
         expect(none).toMatchObject({ code: 2, out: "" });
@@ -79,7 +82,25 @@ describe("azure-kms-activation (dispatcher)", () => {
         expect(planHelp.code).toBe(0);
         expect(planHelp.out).toBe((await cli("plan", "--help")).out);
         expect(planHelp.out.split("\n")[0]).toBe(PLAN_USAGE);
-        expect(planHelp.out).toContain("Exit status: 0 planned, 1 the program failed, 2 bad input.");
+        expect(planHelp.out).toContain("Exit status: 0 planned, 1 a Windows VM's KMS reachability is blocked (--strict: or unknown) or the program failed, 2 bad input.");
+        expect(planHelp.out).toContain("  --strict                 exit 1 also when a Windows VM's KMS reachability is unknown (not only blocked)");
+    });
+});
+
+describe("plan exit status gates CI (issue 24): 1 when a Windows VM is blocked, --strict also unknown", () => {
+    test.each([
+        ["a blocked program (hub firewall with only an application rule): exit 1", ["test/fixtures/hub-firewall-app-rule"], 1, "BLOCKED"],
+        ["a reachable program (hub firewall with a network rule): exit 0", ["hub-firewall"], 0, "REACHABLE"],
+        ["an unknown program (VMs outside it): exit 0", ["test/fixtures/platform-spoke"], 0, "UNKNOWN"],
+        ["an unknown program with --strict: exit 1", ["test/fixtures/platform-spoke", "--strict"], 1, "UNKNOWN"],
+        ["a reachable program with --strict: exit 0", ["hub-firewall", "--strict"], 0, "REACHABLE"],
+        ["a blocked program with --json: the plan is still printed, exit 1", ["test/fixtures/hub-firewall-app-rule", "--json"], 1, '"verdict": "blocked"'],
+        ["a program without Windows VMs: exit 0", ["test/fixtures/js-network"], 0, "(no Windows VM in this program)"],
+    ])("%s", async (_, argv, code, shown) => {
+        const run = await cli("plan", ...argv);
+        expect(run.err).toBe("");
+        expect(run.out).toContain(shown);
+        expect(run.code).toBe(code);
     });
 });
 
@@ -202,6 +223,11 @@ describe("plan: bad input exits 2 with one clear line", () => {
             "an ES module program",
             () => [path.join(scratch, "esm-app")],
             `plan: ${path.join(scratch, "esm-app")}: an ES module program ("type": "module" in package.json); the offline plan runs CommonJS programs`,
+        ],
+        [
+            "a Pulumi.yaml that is a FIFO (read bounded, never blocking)",
+            () => [path.join(scratch, "fifo-app")],
+            `plan: ${path.join(scratch, "fifo-app")}/Pulumi.yaml: cannot be read: a FIFO (named pipe), not a regular file; save the output to a file and name that`,
         ],
         ["the YAML example", () => ["yaml-consumer"], "plan: examples/yaml-consumer: a yaml program; the offline plan runs Node.js programs (TypeScript or JavaScript, runtime: nodejs)"],
         ["the policy pack", () => ["policy-pack"], "plan: examples/policy-pack: a policy pack (PulumiPolicy.yaml), not a program; use it with `pulumi preview --policy-pack examples/policy-pack`"],

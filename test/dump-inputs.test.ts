@@ -48,6 +48,16 @@ test("full inputs of every registered resource, with parent and dependencies", (
     expect(extension.inputs.protectedSettings).toBe("[secret]");
 });
 
+test("hub-firewall: the rule collection group waits for the firewall, each peering for both networks' subnets; a shared name says its type", () => {
+    const hub = dump("hub-firewall");
+    const byName = (name: string) => hub.resources.find((r: { name: string; custom: boolean }) => r.name === name && r.custom);
+    // "hub-firewall" is both the resource group and the firewall.
+    expect(byName("spoke-kms-rules").dependsOn).toEqual(expect.arrayContaining(["hub-firewall (AzureFirewall)", "hub-firewall-policy"]));
+    for (const peering of ["hub-to-spoke", "spoke-to-hub"]) {
+        expect(byName(peering).dependsOn).toEqual(expect.arrayContaining(["hub-firewall-subnet", "spoke-workloads"]));
+    }
+});
+
 test("a stack file's config: sovereign-clouds@china has Azure China's environment and KMS routes; secrets never written", () => {
     const china = dump("sovereign-clouds@china");
     expect(china.config).toMatchObject({ "azure-native:environment": "china", "azure-kms-sovereign-clouds:cloud": "AzureChina", "azure-kms-sovereign-clouds:adminPassword": "[secret]" });

@@ -110,6 +110,46 @@ describe("KmsFirewallRules", () => {
     });
 });
 
+describe("KmsFirewallRules: one rule collection group write per policy at a time", () => {
+    // Azure Firewall takes one write to a policy's rule collection groups at a time and answers a second one in
+    // parallel with 409 AnotherOperationInProgress: each group on a policy waits for the one the program registered
+    // before it on that policy.
+    const base = { resourceGroupName: "rg-hub", sourceAddresses: SPOKE };
+    const groupNamed = (name: string) => t.h.ofType(GROUP).find((r) => r.name === name)!;
+    // The groups a group waits for (its other dependencies are the resources its inputs come from).
+    const groupDeps = (name: string) => groupNamed(name).dependencies.filter((urn) => urn.includes(`${GROUP}::`));
+
+    test("each group on a policy waits for the previous one on that policy (names compare case-insensitively); other policies are not chained", async () => {
+        new t.m.KmsFirewallRules("a", { ...base, firewallPolicyName: "fwp-hub" });
+        new t.m.KmsFirewallRules("b", { ...base, resourceGroupName: "RG-Hub", firewallPolicyName: "FWP-HUB", ruleCollectionGroupName: "kms-2", ruleCollectionGroupPriority: 160 });
+        new t.m.KmsFirewallRules("other", { ...base, firewallPolicyName: "fwp-other" });
+        new t.m.KmsFirewallRules("c", { ...base, firewallPolicyName: "fwp-hub", ruleCollectionGroupName: "kms-3", ruleCollectionGroupPriority: 170 });
+        await t.h.settle();
+        expect(groupDeps("a-rules")).toEqual([]);
+        expect(groupDeps("b-rules")).toEqual([groupNamed("a-rules").urn]);
+        expect(groupDeps("other-rules")).toEqual([]);
+        expect(groupDeps("c-rules")).toEqual([groupNamed("b-rules").urn]);
+    });
+
+    test("names that are Outputs: a group joins the chain when its names resolve, after the groups already registered", async () => {
+        new t.m.KmsFirewallRules("late", { ...base, firewallPolicyName: pulumi.output("fwp-hub"), ruleCollectionGroupName: pulumi.output("kms-late") });
+        new t.m.KmsFirewallRules("early", { ...base, firewallPolicyName: "fwp-hub" });
+        await t.h.settle();
+        expect(groupDeps("early-rules")).toEqual([]);
+        expect(groupDeps("late-rules")).toEqual([groupNamed("early-rules").urn]);
+    });
+
+    test("groups made by other code: the component's dependsOn reaches its group, and dependsOn on the component waits for its group", async () => {
+        const network = await import("@pulumi/azure-native/network");
+        const theirs = new network.FirewallPolicyRuleCollectionGroup("theirs", { resourceGroupName: "rg-hub", firewallPolicyName: "fwp-hub", priority: 300 });
+        const rules = new t.m.KmsFirewallRules("kms", { ...base, firewallPolicyName: "fwp-hub" }, { dependsOn: [theirs] });
+        new network.FirewallPolicyRuleCollectionGroup("after", { resourceGroupName: "rg-hub", firewallPolicyName: "fwp-hub", priority: 400 }, { dependsOn: [rules] });
+        await t.h.settle();
+        expect(groupDeps("kms-rules")).toEqual([groupNamed("theirs").urn]);
+        expect(groupDeps("after")).toEqual([groupNamed("kms-rules").urn]);
+    });
+});
+
 describe("KmsFirewallRules refusals (plain values: at construction, before any child)", () => {
     const base = { resourceGroupName: "rg-hub", firewallPolicyName: "fwp-hub", sourceAddresses: SPOKE };
     test.each<[string, object, string]>([
@@ -145,7 +185,7 @@ describe("KmsFirewallRules refusals (plain values: at construction, before any c
         expect(() => new t.m.KmsFirewallRules("spokes-b", { resourceGroupName: "RG-HUB", firewallPolicyName: "FWP-Hub", sourceAddresses: ["10.30.0.0/16"], ruleCollectionGroupName: "KMS-Activation" })).toThrow(
             'KmsFirewallRules "spokes-b": ruleCollectionGroupName: rule collection group "KMS-Activation" of firewall policy "FWP-Hub" in resource group "RG-HUB" already belongs to KmsFirewallRules "spokes-a" ' +
                 "(both would write the same Azure resource and replace each other's rules); keep one KmsFirewallRules per rule collection group and list every spoke in its sourceAddresses, " +
-                "or give this one another ruleCollectionGroupName",
+                "or give this one another ruleCollectionGroupName (the package writes its groups on one policy one after another; give a group your own code adds to the policy dependsOn: [this component])",
         );
         await t.h.settle();
         expect(t.h.summary((r) => r.custom)).toEqual([`${GROUP} spokes-a-rules`]);

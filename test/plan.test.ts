@@ -63,7 +63,7 @@ describe("offline plan (quickstart)", () => {
     });
 
     test("arguments: example or folder, --stack, --config, one of --json and --mermaid; anything else is refused with the fix", () => {
-        const base = { isFolder: false, stack: undefined, config: {}, secretConfig: {} };
+        const base = { isFolder: false, stack: undefined, config: {}, secretConfig: {}, strict: false };
         expect(parseArgs([])).toEqual({ ...base, target: "quickstart", format: "text" });
         expect(parseArgs(["on-prem-kms", "--json"])).toEqual({ ...base, target: "on-prem-kms", format: "json" });
         expect(parseArgs(["--mermaid", "sovereign-clouds:china"])).toEqual({ ...base, target: "sovereign-clouds:china", format: "mermaid" });
@@ -74,8 +74,11 @@ describe("offline plan (quickstart)", () => {
             config: { location: "northeurope", vms: '["a"]' },
             secretConfig: {},
             format: "json",
+            strict: false,
         });
         expect(parseArgs(["--secret-config", "adminPassword=p", "--secret-config=token=t"]).secretConfig).toEqual({ adminPassword: "p", token: "t" });
+        expect(parseArgs(["--strict", "hub-firewall"])).toEqual({ ...base, target: "hub-firewall", format: "text", strict: true });
+        expect(() => parseArgs(["--strict=yes"])).toThrow("--strict takes no value");
         expect(parseArgs(["--stack=usgov", "../infra"])).toMatchObject({ target: "../infra", isFolder: true, stack: "usgov" });
         expect(() => parseArgs(["--yaml"])).toThrow("unknown option --yaml");
         expect(() => parseArgs(["--json", "--mermaid"])).toThrow("--json and --mermaid cannot be used together; pick one");

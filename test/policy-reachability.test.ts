@@ -2,7 +2,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { createKmsActivationPolicies, kmsActivationPolicies, KmsActivationPolicy } from "../src/policy";
 import { decideReachability } from "../src/reachability";
 import { UNKNOWN_VALUE, preview, resource, runStack } from "./policy-args";
-import { CASES, FW_IP, K1, K2, K3, applicationRule, base, denyInternet, destinationOf, firewall, allowKms, hubFirewall, kmsRoutes, networkRule, nsg, rule, table, tunnel } from "./reachability-cases";
+import { CASES, FW_IP, K1, K2, K3, applicationRule, base, denyInternet, destinationOf, firewall, allowKms, hubFirewall, kmsRoutes, natGateway, networkRule, nsg, rule, table, tunnel } from "./reachability-cases";
 import { T, activation, expressible, ids, nicFor, stackOf, windowsVm } from "./reachability-stack";
 
 const NAME = "kms-reachability";
@@ -52,8 +52,8 @@ describe("no contradiction left: no policy of the pack flags a design the engine
         const facts = base({ routeTable: table(tunnel("VirtualNetworkGateway"), ...kmsRoutes()), subnetNsg: nsg("nsg-app", allowKms(100, ["Internet"]), denyInternet) });
         expect(decideReachability(facts, destinationOf(CASES[0])).verdict).toBe("reachable");
         const hygiene = createKmsActivationPolicies({ hygiene: true });
-        expect(hygiene.map((p) => p.name)).toEqual(["kms-reachability", "kms-windows-vm-activation", "kms-nsg-allow-least-privilege"]);
-        const leastPrivilege = hygiene[2] as { validateResource: (args: object, report: (m: string) => void) => void };
+        expect(hygiene.map((p) => p.name)).toEqual(["kms-reachability", "kms-reachability-unverified", "kms-subnet-reachability", "kms-windows-vm-activation", "kms-nsg-allow-least-privilege"]);
+        const leastPrivilege = hygiene[4] as { validateResource: (args: object, report: (m: string) => void) => void };
         const reported: string[] = [];
         const nsgResource = stackOf(facts).find((r) => r.type === T.nsg) as PolicyResource;
         leastPrivilege.validateResource({ type: T.nsg, name: "nsg-app", urn: nsgResource.urn, props: nsgResource.props, getConfig: () => ({}) }, (m) => reported.push(m));
@@ -167,6 +167,21 @@ describe("resolving the path from the stack", () => {
         const reported = await runStack(policy, [...stackOf(propagationOff), peering]);
         expect(reported).toHaveLength(1);
         expect(reported[0].message).toContain('user route "default" of route table "rt-spoke"');
+    });
+
+    test("a subnet that gets a gateway's routes is still judged on what its /32 user routes decide (R5)", async () => {
+        const peering = resource("azure-native:network:VirtualNetworkPeering", "spoke-to-hub", {
+            resourceGroupName: "rg",
+            virtualNetworkName: "vnet-spoke",
+            remoteVirtualNetwork: { id: "/subscriptions/x/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/vnet-hub" },
+            useRemoteGateways: true,
+        });
+        // The /32s decide the route whatever the gateway gives; the private subnet then has no way out (R4).
+        const reported = await runStack(policy, [...stackOf(base({ defaultOutboundAccess: false, routeTable: table(...kmsRoutes()) })), peering]);
+        expect(reported).toHaveLength(1);
+        expect(reported[0].message).toContain(`${K1}:1688 is blocked by subnet "snet-app" [R4]`);
+        // With a NAT gateway it is reachable: nothing to report, where before the gateway's routes hid every verdict.
+        expect(await runStack(policy, [...stackOf(base({ defaultOutboundAccess: false, natGateway, routeTable: table(...kmsRoutes()) })), peering])).toEqual([]);
     });
 
     test("a NIC's dynamic address (not known yet) is judged as its subnet: a firewall rule for the whole subnet allows, one for part of it decides nothing", async () => {

@@ -13,12 +13,12 @@ import { stackOf } from "./reachability-stack";
 
 jest.mock("@pulumi/policy/policy", () => ({ ...jest.requireActual("@pulumi/policy/policy"), PolicyPack: jest.fn() }));
 
-const NAMES: KmsPolicyName[] = ["kms-reachability", "kms-windows-vm-activation"];
+const NAMES: KmsPolicyName[] = ["kms-reachability", "kms-reachability-unverified", "kms-subnet-reachability", "kms-windows-vm-activation"];
 const ALL_NAMES: KmsPolicyName[] = [...NAMES, "kms-nsg-allow-least-privilege"];
 const byName = (policies: KmsActivationPolicy[], name: string) => policies.find((p) => p.name === name) as KmsActivationPolicy;
 
 describe("the pack", () => {
-    test("two policies by default, the hygiene policy on request, in a fixed order, named kms-<kebab-case>", () => {
+    test("four policies by default, the hygiene policy on request, in a fixed order, named kms-<kebab-case>", () => {
         expect(kmsActivationPolicies.map((p) => p.name)).toEqual(NAMES);
         expect(createKmsActivationPolicies({ hygiene: true }).map((p) => p.name)).toEqual(ALL_NAMES);
         expect(Object.values(KmsPolicyNames)).toEqual(ALL_NAMES);
@@ -32,12 +32,12 @@ describe("the pack", () => {
             expect((p.remediationSteps ?? "").length).toBeGreaterThan(40);
             expect(p.configSchema).toBe(kmsPolicyConfigSchema);
         }
-        expect(all.map((p) => ("validateStack" in p ? "stack" : "resource"))).toEqual(["stack", "stack", "resource"]);
+        expect(all.map((p) => ("validateStack" in p ? "stack" : "resource"))).toEqual(["stack", "stack", "stack", "stack", "resource"]);
     });
 
-    test("the config schema: cloud, kmsIpAddresses, customKmsServer; no defaults (they would override code options); enforcementLevel left to Pulumi", () => {
+    test("the config schema: cloud, kmsIpAddresses, customKmsServer, subnetsWithoutWindows; no defaults (they would override code options); enforcementLevel left to Pulumi", () => {
         const props = kmsPolicyConfigSchema.properties;
-        expect(Object.keys(props)).toEqual(["cloud", "kmsIpAddresses", "customKmsServer"]);
+        expect(Object.keys(props)).toEqual(["cloud", "kmsIpAddresses", "customKmsServer", "subnetsWithoutWindows"]);
         expect(props.cloud.enum).toEqual(["AzurePublic", "AzureUSGovernment", "AzureChina"]);
         expect(Object.keys(props.customKmsServer.properties ?? {})).toEqual(["host", "port", "addressPrefixes"]);
         expect(props.customKmsServer.required).toEqual(["host", "addressPrefixes"]);
@@ -51,7 +51,14 @@ describe("the pack", () => {
             "kms-nsg-allow-least-privilege": "disabled",
         };
         const custom = createKmsActivationPolicies({ enforcementLevels: levels, hygiene: true });
-        expect(custom.map((p) => p.enforcementLevel)).toEqual(["mandatory", "advisory", "disabled"]);
+        expect(custom.map((p) => p.enforcementLevel)).toEqual(["mandatory", "advisory", "advisory", "advisory", "disabled"]);
+        const round2 = createKmsActivationPolicies({ enforcementLevels: { "kms-reachability-unverified": "mandatory", "kms-subnet-reachability": "disabled" } });
+        expect(round2.map((p) => [p.name, p.enforcementLevel])).toEqual([
+            ["kms-reachability", "advisory"],
+            ["kms-reachability-unverified", "mandatory"],
+            ["kms-subnet-reachability", "disabled"],
+            ["kms-windows-vm-activation", "advisory"],
+        ]);
     });
 
     test.each([
@@ -121,10 +128,14 @@ describe("the pack", () => {
             expect(readme).toContain(`\`${name}\``);
         }
         const quoted = readme.split("\n").filter((l) => l.startsWith("> ")).map((l) => l.slice(2));
-        const [reachability, vm, leastPrivilege] = ALL_NAMES.map((n) => byName(createKmsActivationPolicies({ hygiene: true }), n));
+        const [reachability, unverified, subnets, vm, leastPrivilege] = ALL_NAMES.map((n) => byName(createKmsActivationPolicies({ hygiene: true }), n));
         const spoke = stackOf(base({ vmName: "vm-app-01", routeTable: table(tunnel("VirtualNetworkGateway"), ...kmsRoutes([K1, K2])) }));
+        const nva = stackOf(base({ vmName: "vm-app-01", routeTable: table(tunnel()) }));
+        const networkOnly = stackOf(base({ subnetName: "snet-spoke", routeTable: table(tunnel("VirtualNetworkGateway")) })).filter((r) => r.type.includes(":network:") && !r.type.endsWith("NetworkInterface"));
         const produced = [
             ...(await runStack(reachability, spoke)),
+            ...(await runStack(unverified, nva)),
+            ...(await runStack(subnets, networkOnly)),
             ...(await runStack(vm, [resource("azure-native:compute:VirtualMachine", "vm", { vmName: "vm-app-01", storageProfile: { osDisk: { osType: "Windows" } } })])),
         ].map((v) => v.message);
         const rule = { securityRuleName: "allow-kms", networkSecurityGroupName: "nsg-spoke", priority: 100, direction: "Outbound", access: "Allow", protocol: "Tcp", destinationPortRange: "1688", destinationAddressPrefix: "*" };

@@ -1,14 +1,27 @@
 import { cloudKmsDestination, decideReachability } from "../src/reachability";
-import { CASES, FW_IP, K1, K2, KMS, base, denyInternet, destinationOf, hubFirewall, kmsRoutes, networkRule, nsg, route, table, tunnel } from "./reachability-cases";
+import { CASES, FW_IP, K1, K2, KMS, ROUND_2, base, denyInternet, destinationOf, hubFirewall, kmsRoutes, networkRule, nsg, route, table, tunnel } from "./reachability-cases";
 
 describe("reachability engine: the case table (section 6 of the facts file)", () => {
     test("at least 40 cases, each citing a rule; every rule id is exercised", () => {
         expect(CASES.length).toBeGreaterThanOrEqual(40);
         const rules = new Set(CASES.map((c) => c.rule));
-        for (const id of ["R1", "R2", "R3", "R4", "N1", "N2", "N3", "E1", "E2", "E3", "K1"]) {
+        for (const id of ["R1", "R2", "R3", "R4", "R5", "N1", "N2", "N3", "N4", "N5", "N6", "E1", "E2", "E3", "E4", "E5", "E6", "K1"]) {
             expect(rules).toContain(id);
         }
         expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
+    });
+
+    test("round 2 (issue 24): at least 25 rows cite N4–N6, E4–E6 or R5, each of them at least twice", () => {
+        const round2 = ["N4", "N5", "N6", "E4", "E5", "E6", "R5"];
+        const citing = ROUND_2.filter((c) => round2.includes(c.rule));
+        expect(citing.length).toBeGreaterThanOrEqual(25);
+        for (const id of round2) expect(citing.filter((c) => c.rule === id).length).toBeGreaterThanOrEqual(2);
+        // A row blamed on a round-2 element shows that rule in some step (rows where the ASG rule is skipped and a
+        // later deny-internet blocks are about N4 not matching; R5 rows are decided by the route step, R1's longest prefix).
+        for (const c of citing.filter((c) => c.verdict !== "reachable" && c.rule !== "R5" && !c.blame?.includes("deny-internet"))) {
+            const steps = decideReachability(c.facts, destinationOf(c)).addresses.flatMap((a) => a.steps);
+            expect([c.name, steps.some((s) => s.rule === c.rule)]).toEqual([c.name, true]);
+        }
     });
 
     test.each(CASES.map((c) => [`${c.rule}: ${c.name}`, c] as const))("%s", (_, c) => {

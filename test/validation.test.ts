@@ -126,3 +126,26 @@ describe("Input values are checked inside apply, with the same message", () => {
         expect(v.checkedInput(context, "vmSize", "Standard_D2s_v5", v.vmSize)).toBe("Standard_D2s_v5");
     });
 });
+
+describe("tags (Azure: at most 50, names 1-512 characters without < > % & \\ ? /, values up to 256)", () => {
+    const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${i}`, "v"]));
+    test.each([
+        [many(10000), "tags: 10000 tags; Azure allows at most 50 on a resource; keep 50 or fewer (several values can share one tag as JSON)"],
+        [many(51), "tags: 51 tags; Azure allows at most 50 on a resource"],
+        // Shown whole (up to 1,100 characters), so the user sees the value that is refused.
+        [{ ["k".repeat(513)]: "v" }, `tags: tag name "${"k".repeat(513)}" is 513 characters; use 1 to 512 characters`],
+        [{ "": "v" }, 'tags: tag name "" is 0 characters; use 1 to 512 characters'],
+        ...["<", ">", "%", "&", "\\", "?", "/"].map((c) => [{ [`a${c}b`]: "v" }, `tags: tag name ${JSON.stringify(`a${c}b`)} contains ${JSON.stringify(c)}; Azure forbids < > % & \\ ? / in tag names; rename the tag`] as [object, string]),
+        [{ owner: "v".repeat(257) }, 'tags: the value of tag "owner" is 257 characters; Azure allows at most 256; shorten it'],
+        [{ owner: 42 }, 'tags: the value of tag "owner" is 42, not a string; give tag values as strings'],
+        [["a"], 'tags: ["a"] is not a map of tag names to values'],
+    ])("refused: %#", (value, message) => {
+        expect(() => v.tags("tags", value as Record<string, unknown>)).toThrow(message);
+    });
+
+    test("accepted: 50 tags, a 512-character name, a 256-character value, names with spaces, dots, colons and non-ASCII", () => {
+        for (const ok of [many(50), { ["k".repeat(512)]: "v".repeat(256) }, { "cost center": "x", "app.tier": "web", "ms-resource-usage:x": "", "Überblick": "ja" }, undefined, {}]) {
+            expect(() => v.tags("tags", ok)).not.toThrow();
+        }
+    });
+});

@@ -37,7 +37,8 @@ describe("KmsWindowsVm securityType", () => {
         ["another publisher's -gen2 SKU", { image: { publisher: "MicrosoftSQLServer", offer: "sql2022-ws2022", sku: "enterprise-gen2" } }, TRUSTED_LAUNCH],
         ["a custom image", { customImageId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/img/providers/Microsoft.Compute/galleries/g/images/ws/versions/1.0.0` }, undefined],
         ["Standard asked for on a Gen2 image", { securityType: "Standard" }, undefined],
-        ["TrustedLaunch asked for on a custom image", { securityType: "TrustedLaunch", customImageId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/img/providers/Microsoft.Compute/images/ws` }, TRUSTED_LAUNCH],
+        ["TrustedLaunch asked for on a gallery image version", { securityType: "TrustedLaunch", customImageId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/img/providers/Microsoft.Compute/galleries/g/images/ws/versions/1.0.0` }, TRUSTED_LAUNCH],
+        ["a managed image (Standard by default)", { customImageId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/img/providers/Microsoft.Compute/images/ws` }, undefined],
     ])("default and choice: %s", async (_label, extra, expected) => {
         new t.m.KmsWindowsVm("app-01", { ...BASE, ...(extra as object) });
         await t.h.settle();
@@ -72,6 +73,12 @@ describe("KmsWindowsVm securityType", () => {
             { adminUsername: undefined, adminPassword: undefined, vhd: { sourceUri: VHD, storageAccountId: STORAGE } },
             'KmsWindowsVm "h": securityType: TrustedLaunch needs a Generation 2 OS disk, but vhd.hyperVGeneration is "V1"; set vhd.hyperVGeneration to V2',
         ],
+        [
+            "a managed image (Microsoft.Compute/images)",
+            { customImageId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/img/providers/Microsoft.Compute/images/ws2022-golden` },
+            'KmsWindowsVm "h": securityType: TrustedLaunch cannot boot a managed image, and customImageId ".../images/ws2022-golden" is one (Microsoft.Compute/images); ' +
+                "publish it as an Azure Compute Gallery image version (a Trusted Launch capable Generation 2 image definition) and pass that version's ID as customImageId, or set securityType Standard",
+        ],
     ])("TrustedLaunch refused on %s, naming both fields, before any resource", async (_label, extra, message) => {
         expect(refusal(() => new t.m.KmsWindowsVm("h", { ...BASE, ...(extra as object), securityType: t.m.VmSecurityType.TrustedLaunch }))).toContain(message);
         expect(refusal(() => new t.m.KmsWindowsVm("h2", { ...BASE, securityType: "Secure" as any }))).toBe(
@@ -90,6 +97,8 @@ describe("KmsWindowsVm securityType", () => {
         expect(await outputRefusal(gen1.securityProfile!)).toMatch(/^KmsWindowsVm "o": securityType: TrustedLaunch needs a Generation 2 image, but image\.sku "2016-datacenter"/);
         const v1 = vmBaseline(context, { securityType: t.m.VmSecurityType.TrustedLaunch }, { kind: "vhd", hyperVGeneration: pulumi.output("V1") });
         expect(await outputRefusal(v1.securityProfile!)).toMatch(/^KmsWindowsVm "o": securityType: TrustedLaunch needs a Generation 2 OS disk, but vhd\.hyperVGeneration is "V1"/);
+        const managed = vmBaseline(context, { securityType: t.m.VmSecurityType.TrustedLaunch }, { kind: "customImage", id: pulumi.output(`/subscriptions/${SUBSCRIPTION}/resourceGroups/img/providers/Microsoft.Compute/images/ws`) });
+        expect(await outputRefusal(managed.securityProfile!)).toMatch(/^KmsWindowsVm "o": securityType: TrustedLaunch cannot boot a managed image, and customImageId "\.\.\.\/images\/ws" is one/);
         // The imported disk's profile is refused the same way, so the disk is not created either.
         expect(await outputRefusal(v1.importedDiskSecurityProfile!)).toMatch(/^KmsWindowsVm "o": securityType: TrustedLaunch needs a Generation 2 OS disk/);
     });
@@ -119,21 +128,29 @@ describe("KmsWindowsVm dataDisks", () => {
         expect(inputs.additionalCapabilities).toBeUndefined();
     });
 
-    test("PremiumV2_LRS and UltraSSD_LRS in a zone: up to 64 TiB, caching None, the Ultra capability on", async () => {
+    test("PremiumV2_LRS and UltraSSD_LRS in a zone: up to 64 TiB, caching None sent even when not given, the Ultra capability on", async () => {
         new t.m.KmsWindowsVm("db-01", {
             ...BASE,
             zone: "2",
             dataDisks: [
                 { sizeGb: 65536, storageAccountType: t.m.DataDiskStorageType.PremiumV2_LRS, caching: t.m.DataDiskCaching.None },
                 { sizeGb: 1024, storageAccountType: t.m.DataDiskStorageType.UltraSSD_LRS },
+                { sizeGb: 512, storageAccountType: t.m.DataDiskStorageType.PremiumV2_LRS },
+                { sizeGb: 256, storageAccountType: pulumi.output(t.m.DataDiskStorageType.UltraSSD_LRS) },
+                { sizeGb: 128, storageAccountType: pulumi.output(t.m.DataDiskStorageType.Premium_LRS) },
             ],
         });
         await t.h.settle();
         const inputs = vmInputs();
         expect(inputs.zones).toEqual(["2"]);
+        // Neither supports host caching, and left unset Azure picks ReadOnly for premium storage and refuses the disk
+        // ("... is not supported with caching type ReadOnly"): None is always sent for them. Other types keep Azure's.
         expect(inputs.storageProfile.dataDisks).toEqual([
             { lun: 0, createOption: "Empty", diskSizeGB: 65536, managedDisk: { storageAccountType: "PremiumV2_LRS" }, caching: "None", deleteOption: "Delete" },
-            { lun: 1, createOption: "Empty", diskSizeGB: 1024, managedDisk: { storageAccountType: "UltraSSD_LRS" }, deleteOption: "Delete" },
+            { lun: 1, createOption: "Empty", diskSizeGB: 1024, managedDisk: { storageAccountType: "UltraSSD_LRS" }, caching: "None", deleteOption: "Delete" },
+            { lun: 2, createOption: "Empty", diskSizeGB: 512, managedDisk: { storageAccountType: "PremiumV2_LRS" }, caching: "None", deleteOption: "Delete" },
+            { lun: 3, createOption: "Empty", diskSizeGB: 256, managedDisk: { storageAccountType: "UltraSSD_LRS" }, caching: "None", deleteOption: "Delete" },
+            { lun: 4, createOption: "Empty", diskSizeGB: 128, managedDisk: { storageAccountType: "Premium_LRS" }, deleteOption: "Delete" },
         ]);
         expect(inputs.additionalCapabilities).toEqual({ ultraSSDEnabled: true });
     });
@@ -152,9 +169,10 @@ describe("KmsWindowsVm dataDisks", () => {
         ["PremiumV2_LRS without a zone", [{ sizeGb: 8, storageAccountType: "PremiumV2_LRS" }], 'dataDisks[0].storageAccountType: PremiumV2_LRS disks are zonal and the VM has no zone; set zone ("1", "2" or "3")'],
         ["UltraSSD_LRS without a zone", [{ sizeGb: 8, storageAccountType: "UltraSSD_LRS" }], "dataDisks[0].storageAccountType: UltraSSD_LRS disks are zonal and the VM has no zone; set zone"],
         ["ReadWrite caching on PremiumV2_LRS", [{ sizeGb: 8, storageAccountType: "PremiumV2_LRS", caching: "ReadWrite" }], "dataDisks[0].caching: ReadWrite host caching is not available on PremiumV2_LRS disks; use None"],
+        ["ReadOnly caching on UltraSSD_LRS", [{ sizeGb: 8, storageAccountType: "UltraSSD_LRS", caching: "ReadOnly" }], "dataDisks[0].caching: ReadOnly host caching is not available on UltraSSD_LRS disks; use None or leave caching out"],
         ["an unknown caching", [{ sizeGb: 8, caching: "WriteBack" }], 'dataDisks[0].caching: "WriteBack" is not allowed; use one of None, ReadOnly, ReadWrite'],
     ])("refused at construction: %s", async (label, dataDisks, message) => {
-        const zone = /caching on PremiumV2/.test(label) ? { zone: "1" } : {};
+        const zone = /caching on (PremiumV2|Ultra)/.test(label) ? { zone: "1" } : {};
         expect(refusal(() => new t.m.KmsWindowsVm("h", { ...BASE, ...zone, dataDisks: dataDisks as any }))).toContain(`KmsWindowsVm "h": ${message}`);
         await t.h.settle();
         expect(t.h.custom()).toEqual([]);
@@ -163,12 +181,14 @@ describe("KmsWindowsVm dataDisks", () => {
     test("Outputs: a size or type that resolves to a refused value fails the VM's input with the same message", async () => {
         const { vmBaseline } = await import("../src/vm/vmBaseline");
         const context = { component: "KmsWindowsVm", name: "o" };
-        const size = vmBaseline(context, { dataDisks: [{ sizeGb: pulumi.output(40000) }] }, { kind: "customImage" });
+        const size = vmBaseline(context, { dataDisks: [{ sizeGb: pulumi.output(40000) }] }, { kind: "customImage", id: "/subscriptions/x/resourceGroups/img/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0" });
         expect(await outputRefusal(size.dataDisks![0].diskSizeGB)).toMatch(/^KmsWindowsVm "o": dataDisks\[0\]\.sizeGb: 40000 is not a disk size/);
-        const type = vmBaseline(context, { dataDisks: [{ sizeGb: 8, storageAccountType: pulumi.output(t.m.DataDiskStorageType.UltraSSD_LRS) }] }, { kind: "customImage" });
+        const type = vmBaseline(context, { dataDisks: [{ sizeGb: 8, storageAccountType: pulumi.output(t.m.DataDiskStorageType.UltraSSD_LRS) }] }, { kind: "customImage", id: "/subscriptions/x/resourceGroups/img/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0" });
         expect(await outputRefusal(type.dataDisks![0].managedDisk.storageAccountType)).toMatch(/^KmsWindowsVm "o": dataDisks\[0\]\.storageAccountType: UltraSSD_LRS disks are zonal/);
-        const zoned = vmBaseline(context, { zone: "3", dataDisks: [{ sizeGb: 8, storageAccountType: pulumi.output(t.m.DataDiskStorageType.UltraSSD_LRS) }] }, { kind: "customImage" });
+        const zoned = vmBaseline(context, { zone: "3", dataDisks: [{ sizeGb: 8, storageAccountType: pulumi.output(t.m.DataDiskStorageType.UltraSSD_LRS) }] }, { kind: "customImage", id: "/subscriptions/x/resourceGroups/img/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0" });
         expect(await valueOf(pulumi.output(zoned.additionalCapabilities))).toEqual({ ultraSSDEnabled: true });
+        const cached = vmBaseline(context, { zone: "3", dataDisks: [{ sizeGb: 8, storageAccountType: "PremiumV2_LRS" as never, caching: pulumi.output(t.m.DataDiskCaching.ReadWrite) }] }, { kind: "customImage", id: "/subscriptions/x/resourceGroups/img/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0" });
+        expect(await outputRefusal(cached.dataDisks![0].caching!)).toMatch(/^KmsWindowsVm "o": dataDisks\[0\]\.caching: ReadWrite host caching is not available on PremiumV2_LRS disks; use None or leave caching out$/);
     });
 });
 
@@ -201,7 +221,7 @@ describe("KmsWindowsVm userAssignedIdentityIds", () => {
 
     test("an ID inside an Output is checked when it resolves", async () => {
         const { vmBaseline } = await import("../src/vm/vmBaseline");
-        const baseline = vmBaseline({ component: "KmsWindowsVm", name: "o" }, { userAssignedIdentityIds: [identityId("id-ok"), pulumi.output("not-an-id")] }, { kind: "customImage" });
+        const baseline = vmBaseline({ component: "KmsWindowsVm", name: "o" }, { userAssignedIdentityIds: [identityId("id-ok"), pulumi.output("not-an-id")] }, { kind: "customImage", id: "/subscriptions/x/resourceGroups/img/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0" });
         expect(await outputRefusal(baseline.identity!.userAssignedIdentities)).toMatch(/^KmsWindowsVm "o": userAssignedIdentityIds\[1\]: "not-an-id" is not a user-assigned identity ID/);
     });
 });

@@ -75,7 +75,10 @@ const spokeSubnet = new network.Subnet("spoke-workloads", {
     defaultOutboundAccess: false,
 });
 
-// Peerings both ways; each after its own network's subnets, so Azure never updates one virtual network twice at once.
+// Peerings both ways; each after the subnets of both networks. A subnet write leaves its network "Updating" until it
+// ends, and Azure refuses a peering whose remote network is not provisioned yet (400 ReferencedResourceNotProvisioned),
+// so waiting for its own network's subnets alone is not enough.
+const bothNetworksSubnets = [firewallSubnet, spokeSubnet];
 const hubToSpoke = new network.VirtualNetworkPeering(
     "hub-to-spoke",
     {
@@ -85,7 +88,7 @@ const hubToSpoke = new network.VirtualNetworkPeering(
         allowVirtualNetworkAccess: true,
         allowForwardedTraffic: true,
     },
-    { dependsOn: [firewallSubnet] },
+    { dependsOn: bothNetworksSubnets },
 );
 const spokeToHub = new network.VirtualNetworkPeering(
     "spoke-to-hub",
@@ -97,7 +100,7 @@ const spokeToHub = new network.VirtualNetworkPeering(
         // Traffic the firewall forwards back from KMS and the Internet is not from the hub's own address space.
         allowForwardedTraffic: true,
     },
-    { dependsOn: [spokeSubnet] },
+    { dependsOn: bothNetworksSubnets },
 );
 
 // What this package adds: one rule collection group on the hub's policy, from the spoke's prefix to the KMS IPs on

@@ -3,7 +3,11 @@
  * policy pack uses. Self-contained: the command front door calls `runAudit(argv, io)` and exits with its result.
  */
 import { AddressReachability, AzureJsonError, PathStep, Reachability, cloudKmsDestination, decideReachability, pathFactsFromAzureCli } from "../reachability";
+import { checkAzureCliOutputs } from "../reachability/azureJsonChecks";
 import { AzureCloud } from "../types";
+import { CliInputError } from "./errors";
+import { jsonParseError, MAX_INPUT_TEXT } from "./inputFile";
+import { safeStrings, safeText } from "./sanitize";
 
 /** Where `audit` writes and how it reads files (injected, so tests and the front door need no process I/O). */
 export interface AuditIo {
@@ -28,7 +32,10 @@ Judges whether TCP 1688 from one NIC reaches every Azure KMS address from an Azu
   --cloud <cloud>   ${Object.values(AzureCloud).join(", ")} (default AzurePublic)
   --json            print the verdicts as JSON
 Each file holds the REST body ({"value": [...]}) or what the CLI prints. Without --subnet and --nic the egress may be unknown.
-Exit: 0 every address reachable, 1 any blocked or unknown, 2 bad input.
+Each file must be a regular file of at most ${MAX_INPUT_TEXT}. Every value is checked before it is judged (priorities, ports,
+prefixes, access, direction, protocol): a value Azure would not report refuses the input (exit 2), never a verdict.
+IPv6 prefixes are listed as not judged (every KMS address is IPv4).
+Exit: 0 every address reachable, 1 any blocked or unknown, 2 bad input (an empty route list too: every NIC has system routes).
 `;
 
 interface AuditArgs {
@@ -79,21 +86,25 @@ function parseArgs(argv: readonly string[]): AuditArgs | "help" {
 }
 
 function readJson(io: AuditIo, option: string, file: string): { json: unknown; file: string } {
+    const label = `${option} file "${file}"`;
     let text: string;
     try {
         text = io.readFile(file);
     } catch (err) {
+        if (err instanceof CliInputError) throw new UsageError(`${label} ${err.message}`);
         const code = (err as NodeJS.ErrnoException).code;
-        throw new UsageError(`${option} file "${file}" cannot be read${code === "ENOENT" ? ": no such file" : `: ${(err as Error).message}`}`);
+        throw new UsageError(`${label} cannot be read${code === "ENOENT" ? ": no such file" : `: ${(err as Error).message}`}`);
     }
+    text = text.replace(/^\uFEFF/, "");
     try {
-        return { json: JSON.parse(text.replace(/^\uFEFF/, "")), file: `${option} file "${file}"` };
+        return { json: JSON.parse(text), file: label };
     } catch (err) {
         const format = azTextFormat(text);
         if (format) {
-            throw new UsageError(`${option} file "${file}" is az's ${format} output, not JSON; run the az command again with -o json (the text leaves out what the check needs)`);
+            throw new UsageError(`${label} is az's ${format} output, not JSON; run the az command again with -o json (the text leaves out what the check needs)`);
         }
-        throw new UsageError(`${option} file "${file}" is not JSON: ${(err as Error).message}`);
+        // Never V8's message: it quotes the start of the file.
+        throw new UsageError(`${label} is not JSON: ${jsonParseError(text, err)}`);
     }
 }
 
@@ -126,9 +137,13 @@ function nextHopLines(a: AddressReachability): string[] {
     return [`  Next hop type: ${r.nextHopType}   Next hop IP: ${r.nextHopIpAddress ?? "-"}   Route: ${table} ${a.route.prefix} (${a.route.why})`];
 }
 
-/** The text `audit` prints: per KMS address the next hop (as Network Watcher shows it), each step, the verdict. */
-export function formatAudit(result: Reachability, heading: string): string {
-    const lines = [heading, ""];
+/**
+ * The text `audit` prints: per KMS address the next hop (as Network Watcher shows it), each step, the verdict.
+ * Every value from the input is shown through the sanitizer: a name cannot move the cursor or start a line.
+ */
+export function formatAudit(input: Reachability, heading: string, notJudged: readonly string[] = []): string {
+    const result = safeStrings(input);
+    const lines = [safeText(heading), ""];
     for (const a of result.addresses) {
         lines.push(`${a.address}:${a.port}  ${a.verdict.toUpperCase()}`);
         lines.push(...nextHopLines(a));
@@ -140,6 +155,8 @@ export function formatAudit(result: Reachability, heading: string): string {
         }
         lines.push("");
     }
+    for (const note of notJudged) lines.push(`Not judged: ${safeText(note)}`);
+    if (notJudged.length > 0) lines.push("");
     const reachable = result.addresses.filter((a) => a.verdict === "reachable").length;
     lines.push(`Verdict: ${result.verdict} (${reachable} of ${result.addresses.length} KMS addresses reachable)`);
     return `${lines.join("\n")}\n`;
@@ -155,7 +172,7 @@ export function runAudit(argv: string[], io: AuditIo): number {
     try {
         args = parseArgs(argv);
     } catch (err) {
-        io.err(`audit: ${(err as Error).message}\n${AUDIT_USAGE}`);
+        io.err(`audit: ${safeText((err as Error).message)}\n${AUDIT_USAGE}`);
         return AuditExit.BadInput;
     }
     if (args === "help") {
@@ -165,28 +182,32 @@ export function runAudit(argv: string[], io: AuditIo): number {
     let result: Reachability;
     const destination = cloudKmsDestination(args.cloud);
     let nicName: string | undefined;
+    let notJudged: string[];
     try {
-        const facts = pathFactsFromAzureCli({
+        const outputs = {
             routes: readJson(io, "--routes", args.routes),
             nsgs: readJson(io, "--nsgs", args.nsgs),
             ...(args.subnet ? { subnet: readJson(io, "--subnet", args.subnet) } : {}),
             ...(args.nic ? { nic: readJson(io, "--nic", args.nic) } : {}),
-        });
+        };
+        // Every value checked before the engine sees one: an invalid rule refuses the input, never a verdict.
+        notJudged = checkAzureCliOutputs(outputs).notJudged;
+        const facts = pathFactsFromAzureCli(outputs);
         nicName = facts.vmName;
         result = decideReachability(facts, destination);
     } catch (err) {
         if (err instanceof UsageError || err instanceof AzureJsonError) {
-            io.err(`audit: ${err.message}\n`);
+            io.err(`audit: ${safeText(err.message)}\n`);
             return AuditExit.BadInput;
         }
         throw err;
     }
     if (args.json) {
-        io.out(`${JSON.stringify({ kms: { host: destination.host, port: destination.port, source: destination.source }, verdict: result.verdict, addresses: result.addresses }, null, 2)}\n`);
+        io.out(`${JSON.stringify({ kms: { host: destination.host, port: destination.port, source: destination.source }, verdict: result.verdict, addresses: result.addresses, notJudged }, null, 2)}\n`);
     } else {
         const missing = [...(args.subnet ? [] : ["--subnet"]), ...(args.nic ? [] : ["--nic"])];
         const note = missing.length > 0 ? ` (without ${missing.join(" and ")})` : "";
-        const text = formatAudit(result, `KMS ${destination.host}:${destination.port} (${destination.source}) from ${nicName ?? "the NIC"}${note}`);
+        const text = formatAudit(result, `KMS ${destination.host}:${destination.port} (${destination.source}) from ${nicName ?? "the NIC"}${note}`, notJudged);
         io.out(text.includes("the VM's subnet") ? `${text}Note: ${SUBNET_NOTE}\n` : text);
     }
     return result.verdict === "reachable" ? AuditExit.Reachable : AuditExit.NotReachable;

@@ -87,12 +87,38 @@ export function registerTypeScript(main: string, dir: string, label: string): Ty
     const ts = require(choice.path) as TypeScriptModule;
     const options = compilerOptions(ts, dir);
     const compile = (module: NodeJS.Module, filename: string) => {
-        const output = ts.transpileModule(readFileSync(filename, "utf8"), { compilerOptions: options, fileName: filename });
-        (module as unknown as { _compile(code: string, file: string): void })._compile(output.outputText, filename);
+        (module as unknown as { _compile(code: string, file: string): void })._compile(transpileProgramFile(ts, readFileSync(filename, "utf8"), filename, options), filename);
     };
     extensions[".ts"] = compile;
     extensions[".tsx"] = compile;
     return choice;
+}
+
+/** A program file that does not parse: where (1-based line and column) and what the compiler says. */
+export class ProgramSyntaxError extends Error {
+    constructor(
+        readonly file: string,
+        readonly line: number,
+        readonly column: number,
+        message: string,
+    ) {
+        super(message);
+        this.name = "ProgramSyntaxError";
+    }
+}
+
+/**
+ * One program file transpiled to CommonJS. `transpileModule` emits something even for text that does not parse
+ * (and Node then fails somewhere else, naming neither file nor line): its syntax diagnostics are an error here.
+ */
+export function transpileProgramFile(ts: TypeScriptModule, source: string, file: string, options: import("typescript").CompilerOptions): string {
+    const output = ts.transpileModule(source, { compilerOptions: options, fileName: file, reportDiagnostics: true });
+    const error = output.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+    if (error) {
+        const at = error.file && error.start !== undefined ? error.file.getLineAndCharacterOfPosition(error.start) : { line: 0, character: 0 };
+        throw new ProgramSyntaxError(file, at.line + 1, at.character + 1, ts.flattenDiagnosticMessageText(error.messageText, " "));
+    }
+    return output.outputText;
 }
 
 /** This package's entry points, in the copy the command belongs to (src/ under ts-node, dist/ when installed). */
@@ -138,4 +164,39 @@ export function checkInstalled(dir: string, label: string): void {
     } catch {
         throw new CliInputError(`${label}: @pulumi/pulumi is not installed for this program; run \`npm install\` in its folder`);
     }
+}
+
+/** Prepares Node to load the program (its TypeScript, this package's own name) and returns the loader: Node's `require`. */
+export function nodeLoader(spec: { dir: string; main: string; label: string }): (file: string) => unknown {
+    checkInstalled(spec.dir, spec.label);
+    registerTypeScript(spec.main, spec.dir, spec.label);
+    resolveOwnPackage();
+    // Afresh on each call (runProgram runs a program again to find every missing config key): the program's own
+    // files leave Node's module cache, its dependencies stay.
+    return (file) => {
+        for (const cached of Object.keys(require.cache)) {
+            if (cached.startsWith(spec.dir + path.sep) && !cached.includes(`${path.sep}node_modules${path.sep}`)) {
+                delete require.cache[cached];
+            }
+        }
+        return require(file);
+    };
+}
+
+/**
+ * Where a program does not parse, as `file:line:column: message`: the loader's own `ProgramSyntaxError`, ts-node's
+ * diagnostic (`file.ts(3,7): error TS1005: ...`, when the command runs under ts-node), or Node's SyntaxError for
+ * JavaScript (the file and line head its stack, a caret marks the column). Undefined for any other error.
+ */
+export function syntaxLocation(err: unknown): string | undefined {
+    if (err instanceof ProgramSyntaxError) return `${err.file}:${err.line}:${err.column}: ${err.message}`;
+    if (!(err instanceof Error)) return undefined;
+    const ts = /^(.+?)\((\d+),(\d+)\): error TS\d+: (.+)$/m.exec(err.message);
+    if (err.name === "TSError" && ts) return `${ts[1]}:${ts[2]}:${ts[3]}: ${ts[4]}`;
+    if (err.name === "SyntaxError" && err.stack) {
+        const [head, , caret] = err.stack.split("\n");
+        const at = /^(.+):(\d+)$/.exec(head ?? "");
+        if (at) return `${at[1]}:${at[2]}:${(caret ?? "").indexOf("^") + 1}: ${err.message}`;
+    }
+    return undefined;
 }

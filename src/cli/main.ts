@@ -3,8 +3,10 @@
 // the process's surroundings that returns the exit status: 0 done, 1 the check or program failed, 2 bad input.
 import { readFileSync } from "fs";
 import * as path from "path";
-import { runAudit } from "./audit";
-import { runPlan } from "./plan";
+import { readInputFile } from "./inputFile";
+import { safeLines, safeText } from "./sanitize";
+import type { PlanIo } from "./plan";
+import { runPlanInChild } from "./planProcess";
 
 /** What a command needs from the process; tests pass their own. */
 export interface CliIo {
@@ -17,12 +19,18 @@ type Command = (argv: string[], io: CliIo) => number | Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
     plan: {
-        summary: "what a Pulumi program would deploy (routes, NSG rules, outbound, activation), run offline",
-        run: (argv, io) => runPlan(argv, io),
+        summary: "what a Pulumi program would deploy (routes, NSG rules, outbound, activation), run offline (1 when a VM is blocked)",
+        // What users run goes to a child process at once (this process loads nothing of the plan's: it stays light);
+        // a caller that brings its own loader (tests) runs the program here.
+        run: (argv, io) => ((io as PlanIo).load ? (require("./plan") as typeof import("./plan")).runPlan(argv, io) : runPlanInChild(argv, io)),
     },
     audit: {
         summary: "whether VMs in an existing network can reach KMS (0 reachable, 1 blocked or unknown, 2 bad input)",
-        run: (argv, io) => runAudit(argv, io),
+        run: (argv, io) => (require("./audit") as typeof import("./audit")).runAudit(argv, io),
+    },
+    fleet: {
+        summary: "every Windows VM's activation and KMS path in your subscriptions, read through Azure's SDK (0 fine, 1 not, 2 bad input or no access)",
+        run: (argv, io) => (require("./fleet") as typeof import("./fleet")).runFleet(argv, io),
     },
 };
 
@@ -64,7 +72,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     const command = COMMANDS[first];
     if (!command) {
-        io.err(`azure-kms-activation: unknown ${first.startsWith("-") ? "option" : "command"} ${first}\n${help()}`);
+        io.err(`azure-kms-activation: unknown ${first.startsWith("-") ? "option" : "command"} ${safeText(first)}\n${help()}`);
         return 2;
     }
     return command.run(rest, io);
@@ -74,12 +82,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 export const processIo: CliIo = {
     out: (s) => process.stdout.write(`${s}\n`),
     err: (s) => process.stderr.write(`${s}\n`),
-    readFile: (file) => readFileSync(file, "utf8"),
+    // Regular files only, at most 64 MB: never /dev/zero until memory runs out, never a FIFO that blocks forever.
+    readFile: (file) => readInputFile(file),
 };
 
 if (require.main === module) {
     const fail = (err: unknown) => {
-        process.stderr.write(`azure-kms-activation: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.stderr.write(`azure-kms-activation: ${safeLines(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
         process.exit(1);
     };
     process.on("unhandledRejection", fail);

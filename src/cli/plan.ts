@@ -3,13 +3,17 @@
 // outbound and each VM's guest activation. The rendering walks the registered resources, so any resource type shows.
 import * as path from "path";
 import { gunzipSync } from "zlib";
+import { writePlanHtml } from "../fleet/planReport";
 import { activationScript, decodeSettings, GuestSettings, MAX_COMMAND_LENGTH } from "../guest/render";
 import { CliInputError } from "./errors";
 import { exampleSpec, isExampleName, listTargets } from "./examples";
-import { checkInstalled, registerTypeScript, resolveOwnPackage } from "./loader";
 import { Registration } from "./mock-engine";
 import { maskSecrets, OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
 import { PlanVmReachability, planReachability, reachabilityMermaid, renderReachability } from "./reachability";
+import { syntaxLocation } from "./loader";
+import { DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, MAX_MEMORY_RANGE, PROGRAM_OUTPUT_PREFIX, runPlanInChild, TIMEOUT_RANGE, wholeNumber } from "./planProcess";
+import { MAX_INPUT_TEXT } from "./inputFile";
+import { mermaidLabel, safeStrings, safeText } from "./sanitize";
 
 const PACKAGE_TYPE = "azure-kms-activation:index:";
 
@@ -321,8 +325,9 @@ function tree(plan: Plan): string[] {
     ];
 }
 
-/** The plan as text that reads like `pulumi preview`. */
-export function renderText(plan: Plan): string {
+/** The plan as text that reads like `pulumi preview`. Every value shown through the sanitizer (no input writes to the terminal). */
+export function renderText(input: Plan): string {
+    const plan = safeStrings(input);
     const n = (x: number) => x.toLocaleString("en-US");
     const lines = [
         `Offline plan of ${plan.program} (stack "${plan.stack}")`,
@@ -417,10 +422,10 @@ function nodeId(name: string): string {
 
 /** The resource tree as a Mermaid flowchart, with the edges the guest activation waits for. */
 export function renderMermaid(plan: Plan): string {
-    const lines = ["flowchart TD", `    stack["${plan.project} (offline plan)"]`];
+    const lines = ["flowchart TD", `    stack["${mermaidLabel(plan.project)} (offline plan)"]`];
     for (const r of plan.resources) {
-        const kind = r.type.split(":").pop();
-        lines.push(`    ${nodeId(r.name)}["${kind}<br/>${r.name}"]`);
+        const kind = r.type.split(":").pop() ?? r.type;
+        lines.push(`    ${nodeId(r.name)}["${mermaidLabel(kind)}<br/>${mermaidLabel(r.name)}"]`);
         lines.push(`    ${r.parent ? nodeId(r.parent) : "stack"} --> ${nodeId(r.name)}`);
         if (r.type.startsWith(PACKAGE_TYPE)) {
             lines.push(`    class ${nodeId(r.name)} component`);
@@ -449,10 +454,18 @@ export interface PlanArgs {
     /** `--secret-config` pairs: like `config`, and secret. */
     secretConfig: Record<string, string>;
     format: PlanFormat;
+    /** `--strict`: an `unknown` verdict fails the plan too (exit 1), not only `blocked`. */
+    strict: boolean;
+    /** `--html <file>`: also write the fleet report's page for this stack. */
+    html?: string;
+    /** `--timeout`: how long the program may run, in seconds (default `DEFAULT_TIMEOUT_SECONDS`). */
+    timeoutSeconds?: number;
+    /** `--max-memory`: the program's heap limit, in MB (default `DEFAULT_MAX_MEMORY_MB`). */
+    maxMemoryMb?: number;
 }
 
 export const PLAN_USAGE =
-    "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--secret-config <key>=<value>]... [--json | --mermaid]";
+    "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--secret-config <key>=<value>]... [--json | --mermaid] [--strict] [--html <file>] [--timeout <seconds>] [--max-memory <MB>]";
 
 export function planHelp(): string {
     const examples = listTargets();
@@ -478,7 +491,15 @@ export function planHelp(): string {
         "                           set a config value as a secret: the program gets a secret, the plan shows [secret]",
         "  --json                   print the plan as one JSON document",
         "  --mermaid                print the resource tree as a Mermaid flowchart",
+        "  --strict                 exit 1 also when a Windows VM's KMS reachability is unknown (not only blocked)",
+        "  --html <file>            also write the plan as the fleet report's self-contained HTML page",
+        `  --timeout <seconds>      stop the program after this long (default ${DEFAULT_TIMEOUT_SECONDS}); an endless loop ends in one line, exit 1`,
+        `  --max-memory <MB>        the program's heap limit (default ${DEFAULT_MAX_MEMORY_MB}); running out ends in one line, exit 1`,
         "  -h, --help               print this help",
+        "",
+        "The program runs in a child process. What it prints (console.log, pulumi.log) goes to stderr, each line prefixed",
+        `with "${PROGRAM_OUTPUT_PREFIX.trim()}", so --json and --mermaid on stdout always parse. A program that calls process.exit has no`,
+        `plan (exit 2). Pulumi.yaml and the stack file must be regular files of at most ${MAX_INPUT_TEXT}.`,
         "",
         "Secrets: `[secret]` in every output for `secure:` stack values, --secret-config values, keys whose name says",
         "password, secret, token or key, and values the program reads as secrets (requireSecret, getSecret).",
@@ -488,7 +509,7 @@ export function planHelp(): string {
         "TypeScript is transpiled with the program's own `typescript` package (else the one @pulumi/pulumi vendors), without",
         "type checking.",
         "",
-        "Exit status: 0 planned, 1 the program failed, 2 bad input.",
+        "Exit status: 0 planned, 1 a Windows VM's KMS reachability is blocked (--strict: or unknown) or the program failed, 2 bad input.",
     ].join("\n");
 }
 
@@ -499,13 +520,26 @@ function looksLikePath(target: string): boolean {
     return target === "." || target === ".." || /[\\/]/.test(target) || path.isAbsolute(target);
 }
 
-/** Reads `[<example> | <folder>] [--stack <name>] [--config k=v]... [--json | --mermaid]`; throws with the fix on anything else. */
+/** A value `wholeNumber` refuses, as a usage error (exit 2 with the usage). */
+function refusedAsUsage(read: () => number): number {
+    try {
+        return read();
+    } catch (err) {
+        throw new PlanUsageError((err as Error).message);
+    }
+}
+
+/** Reads `[<example> | <folder>] [--stack <name>] [--config k=v]... [--json | --mermaid] [--timeout s] [--max-memory MB]`; throws with the fix on anything else. */
 export function parseArgs(argv: string[]): PlanArgs {
     let target: string | undefined;
     let stack: string | undefined;
+    let timeoutSeconds: number | undefined;
+    let maxMemoryMb: number | undefined;
     const config: Record<string, string> = {};
     const secretConfig: Record<string, string> = {};
     const formats: PlanFormat[] = [];
+    let strict = false;
+    let html: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -516,11 +550,18 @@ export function parseArgs(argv: string[]): PlanArgs {
             }
             return v;
         };
-        if (flag === "--json" || flag === "--mermaid") {
+        if (flag === "--strict") {
+            if (inline !== undefined) {
+                throw new PlanUsageError(`${flag} takes no value`);
+            }
+            strict = true;
+        } else if (flag === "--json" || flag === "--mermaid") {
             if (inline !== undefined) {
                 throw new PlanUsageError(`${flag} takes no value`);
             }
             formats.push(flag === "--json" ? "json" : "mermaid");
+        } else if (flag === "--html") {
+            html = value();
         } else if (flag === "--stack") {
             if (stack !== undefined) {
                 throw new PlanUsageError("--stack given twice; plan one stack at a time");
@@ -534,6 +575,10 @@ export function parseArgs(argv: string[]): PlanArgs {
                 throw new PlanUsageError(`${flag === "--config" ? `--config ${pair}` : flag}: expected <key>=<value>`);
             }
             (flag === "--config" ? config : secretConfig)[pair.slice(0, eq)] = pair.slice(eq + 1);
+        } else if (flag === "--timeout") {
+            timeoutSeconds = refusedAsUsage(() => wholeNumber(flag, value(), TIMEOUT_RANGE));
+        } else if (flag === "--max-memory") {
+            maxMemoryMb = refusedAsUsage(() => wholeNumber(flag, value(), MAX_MEMORY_RANGE));
         } else if (arg.startsWith("-") && arg !== "-") {
             throw new PlanUsageError(`unknown option ${arg}`);
         } else if (target !== undefined) {
@@ -553,7 +598,7 @@ export function parseArgs(argv: string[]): PlanArgs {
             `unknown example "${chosen}"; ${known.length ? `known examples: ${known.join(", ")}` : "this installation has no examples"} (a folder: ./${chosen})`,
         );
     }
-    return { target: chosen, isFolder, stack, config, secretConfig, format: formats[0] ?? "text" };
+    return { target: chosen, isFolder, stack, config, secretConfig, format: formats[0] ?? "text", strict, ...(html ? { html } : {}), timeoutSeconds, maxMemoryMb };
 }
 
 /** The program the arguments name: a folder (relative to `cwd`), or an example with its offline config. */
@@ -575,72 +620,84 @@ export interface PlanIo {
     out(s: string): void;
     err(s: string): void;
     cwd?: string;
-    /** Runs the program's entry point; by default Node's `require` with the TypeScript loader and own-package resolution. */
+    /** Runs the program's entry point in this process (tests: an isolated require). */
     load?: (file: string) => unknown;
+    /** Writes the `--html` page (default: the file system). */
+    writeFile?: (file: string, text: string) => void;
+    /** Prepares this process to run the program and returns its loader (the child process: Node's `require`, prepared). */
+    loaderFor?: (spec: ProgramSpec) => (file: string) => unknown;
 }
 
-/** Prepares Node to load the program: its TypeScript, this package's own name. */
-function nodeLoader(spec: ProgramSpec): (file: string) => unknown {
-    checkInstalled(spec.dir, spec.label);
-    registerTypeScript(spec.main, spec.dir, spec.label);
-    resolveOwnPackage();
-    // Afresh on each call (runProgram runs a program again to find every missing config key): the program's own
-    // files leave Node's module cache, its dependencies stay.
-    return (file) => {
-        for (const cached of Object.keys(require.cache)) {
-            if (cached.startsWith(spec.dir + path.sep) && !cached.includes(`${path.sep}node_modules${path.sep}`)) {
-                delete require.cache[cached];
-            }
-        }
-        return require(file);
-    };
-}
-
-/** `azure-kms-activation plan …`: 0 planned, 1 the program failed, 2 bad input. */
+/** `azure-kms-activation plan …`: 0 planned, 1 a VM blocked (`--strict`: or unknown) or the program failed, 2 bad input. */
 export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
+    // What users run: the whole command in a child process, within the time and memory limits (planProcess.ts).
+    if (!io.load && !io.loaderFor) {
+        return runPlanInChild(argv, io);
+    }
     if (argv.includes("--help") || argv.includes("-h")) {
         io.out(planHelp());
         return 0;
     }
     let spec: ProgramSpec;
     let args: PlanArgs;
-    let load: (file: string) => unknown;
     try {
         args = parseArgs(argv);
         spec = resolveSpec(args, io.cwd);
-        load = io.load ?? nodeLoader(spec);
     } catch (err) {
         if (err instanceof PlanUsageError) {
-            io.err(`plan: ${err.message}\n${PLAN_USAGE}\nRun \`azure-kms-activation plan --help\` for more.`);
+            io.err(`plan: ${safeText(err.message)}\n${PLAN_USAGE}\nRun \`azure-kms-activation plan --help\` for more.`);
             return 2;
         }
         if (err instanceof CliInputError) {
-            io.err(`plan: ${err.message}`);
+            io.err(`plan: ${safeText(err.message)}`);
             return 2;
         }
         throw err;
     }
-    let run: ProgramRun;
-    try {
-        run = await runProgram(spec, load);
-    } catch (err) {
-        if (err instanceof CliInputError) {
-            io.err(`plan: ${err.message}`);
+    const ran = await executeProgram(spec, io);
+    if ("exit" in ran) {
+        io.err(`plan: ${safeText(ran.message)}`);
+        return ran.exit;
+    }
+    const plan = ran.plan;
+    // Every secret value out of every format, wherever the program put it (a resource name, a tag, an echoed invoke).
+    io.out(maskSecrets(render(plan, args.format), ran.secretValues));
+    if (args.html) {
+        const written = writePlanHtml(plan, args.html, io.writeFile);
+        if (written) {
+            io.err(`plan: ${safeText(written)}`);
             return 2;
         }
-        // No secret in the error line either: the command line's secrets are known even when the run failed.
-        io.err(maskSecrets(`plan: ${spec.label}: the program failed: ${programError(err)}`, spec.secretKeys.map((k) => spec.config[k])));
-        return 1;
     }
-    // Every secret value out of every format, wherever the program put it (a resource name, a tag, an echoed invoke).
-    // The plan is masked before it is rendered, so what is derived from a name (a Mermaid node ID) is derived from the mask.
-    const plan = JSON.parse(maskSecrets(JSON.stringify(buildPlan(run)), run.secretValues)) as Plan;
-    io.out(maskSecrets(render(plan, args.format), run.secretValues));
-    return 0;
+    return reachabilityExit(plan, args.strict);
+}
+
+/** 1 when a Windows VM's verdict is `blocked` (with `--strict`, also `unknown`), so CI can gate on the plan; else 0. */
+export function reachabilityExit(plan: Pick<Plan, "reachability">, strict: boolean): number {
+    return plan.reachability.some((v) => v.verdict === "blocked" || (strict && v.verdict === "unknown")) ? 1 : 0;
+}
+
+/**
+ * Runs the program and makes its plan in this process: with the caller's `load` (tests), or the loader `loaderFor`
+ * prepares (the child process `plan` runs programs in). Any other end is an exit status and one line. No secret
+ * leaves: the plan is masked before it is rendered (so what is derived from a name, a Mermaid node ID or the HTML
+ * page, is derived from the mask), and so is the failure line (the command line's secrets are known even then).
+ */
+async function executeProgram(spec: ProgramSpec, io: PlanIo): Promise<{ plan: Plan; secretValues: string[] } | { exit: number; message: string }> {
+    try {
+        const load = io.load ?? (io.loaderFor as NonNullable<PlanIo["loaderFor"]>)(spec);
+        const run = await runProgram(spec, load);
+        return { plan: JSON.parse(maskSecrets(JSON.stringify(buildPlan(run)), run.secretValues)) as Plan, secretValues: run.secretValues };
+    } catch (err) {
+        if (err instanceof CliInputError) return { exit: 2, message: err.message };
+        return { exit: 1, message: maskSecrets(`${spec.label}: the program failed: ${programError(err)}`, spec.secretKeys.map((k) => spec.config[k])) };
+    }
 }
 
 /** The first line of what the program threw (Pulumi's RunError and the components' KmsInputError carry the fix). */
 export function programError(err: unknown): string {
+    const where = syntaxLocation(err);
+    if (where) return `syntax error at ${where}`;
     const message = err instanceof Error ? err.message : String(err);
     // The SDK prefixes a failure inside an input with the property it was serializing; the component's own message
     // already names the component and the field.

@@ -6,6 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { CliInputError } from "./errors";
+import { readInputFile } from "./inputFile";
 import { Harness, InvokeMock, isSecretValue, mockPulumi, SUBSCRIPTION } from "./mock-engine";
 
 /** How the plan shows a secret config value. */
@@ -49,8 +50,15 @@ interface ProjectFile {
 
 function readYaml(file: string, what: string): Record<string, unknown> {
     let parsed: unknown;
+    let text: string;
     try {
-        parsed = parseYaml(readFileSync(file, "utf8"));
+        // Bounded like every file the command reads: a regular file, at most 64 MB.
+        text = readInputFile(file);
+    } catch (err) {
+        throw new CliInputError(`${what}: ${(err as Error).message}`);
+    }
+    try {
+        parsed = parseYaml(text);
     } catch (err) {
         throw new CliInputError(`${what}: not valid YAML (${(err as Error).message.split("\n")[0]})`);
     }

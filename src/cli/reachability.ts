@@ -10,6 +10,7 @@ import { cloudKmsDestination, customKmsDestination, decideReachability } from ".
 import { AddressReachability, KmsDestination, PathFacts, Verdict } from "../reachability/types";
 import { AzureCloud } from "../types";
 import { Harness, Registration, isSecretValue } from "./mock-engine";
+import { mermaidLabel } from "./sanitize";
 
 const PACKAGE_TYPE = "azure-kms-activation:index:";
 const VM = "azure-native:compute:VirtualMachine";
@@ -240,7 +241,7 @@ export function planReachability(harness: Harness): PlanVmReachability[] {
             continue;
         }
         const result = decideReachability(facts, kms.destination);
-        const assuming = gaps.gateway && unseen.length === 1 ? assumeGatewayRoutes(facts, gaps.gateway, kms.destination, harness) : null;
+        const assuming = gaps.gateway && unseen.length === 1 && verdictOf(result.addresses) === "unknown" ? assumeGatewayRoutes(facts, gaps.gateway, kms.destination, harness) : null;
         judged.push({ vm: name, inProgram: true, subnet: facts.subnetName ?? null, kms: planKms(endpoint, kms.destination), verdict: verdictOf(result.addresses), addresses: withPublicIps(result.addresses, harness), unseen, blame: null, assuming });
     }
     for (const t of targets.filter((t) => !inProgram.has(t.vm.toLowerCase()))) {
@@ -259,7 +260,7 @@ export function planReachability(harness: Harness): PlanVmReachability[] {
  */
 function assumeGatewayRoutes(facts: PathFacts, gateway: NonNullable<PathGaps["gateway"]>, destination: KmsDestination, harness: Harness): PlanAssumption {
     const bgpRoutes = destination.custom ? [{ source: "VirtualNetworkGateway", addressPrefixes: [...destination.addressPrefixes], nextHopType: "VirtualNetworkGateway" }] : [];
-    const result = decideReachability({ ...facts, routeTable: gateway.routeTable, bgpRoutes }, destination);
+    const result = decideReachability({ ...facts, routeTable: gateway.routeTable, bgpRoutes, bgpRoutesUnknown: undefined }, destination);
     const condition = destination.custom
         ? `${gateway.source} routes ${destination.addressPrefixes.join(", ")} on-premises (the on-premises network advertises them, or the local network gateway lists them)`
         : `the routes of ${gateway.source} carry none of the KMS addresses (on-premises advertises no 0.0.0.0/0)`;
@@ -345,7 +346,7 @@ export function renderReachability(judged: readonly PlanVmReachability[]): strin
 }
 
 function mermaidText(s: string): string {
-    return s.replace(/"/g, "#quot;");
+    return mermaidLabel(s);
 }
 
 /** Each VM's path as Mermaid lines: the VM, each element of the path (its rule and outcome), the KMS with the verdict. */

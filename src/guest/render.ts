@@ -54,6 +54,8 @@ export interface GuestSettings {
     failOnActivationError: boolean;
     /** The rerun token, echoed in the result. */
     runTag: string;
+    /** Read and report only (fleet --probe): no /ipk, /skms, /ato and no firewall change. */
+    reportOnly?: boolean;
 }
 
 /**

@@ -41,6 +41,15 @@ export interface KmsFirewallRulesArgs {
     retainOnDelete?: boolean;
 }
 
+/** The group's dependsOn: the group before it on the policy, plus the component's own `dependsOn`. */
+function groupDependsOn(previous: pulumi.Output<pulumi.Resource[]>, own: pulumi.ComponentResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource[]> {
+    if (own === undefined) {
+        return previous;
+    }
+    // pulumi.output leaves Resources as they are (it unwraps only Outputs and promises around them).
+    return pulumi.all([previous, pulumi.output(own)]).apply(([before, given]) => [...before, ...(Array.isArray(given) ? given : [given])] as pulumi.Resource[]);
+}
+
 /** Default rule collection group name. */
 export const DEFAULT_RULE_COLLECTION_GROUP_NAME = "kms-activation";
 /**
@@ -158,8 +167,12 @@ export class KmsFirewallRules extends pulumi.ComponentResource {
                 ],
             },
             // The group's name is fixed and Azure holds one group per name in a policy: a replacement deletes first.
-            { parent: this, dependsOn: owned, deleteBeforeReplace: true, retainOnDelete: args.retainOnDelete === true },
+            // It waits for the group before it on the policy (Azure takes one group write per policy at a time), and
+            // for what the component's own dependsOn names: Pulumi does not pass a component's dependsOn to its
+            // children, and a user chaining a group of their own code before this one expects it to hold.
+            { parent: this, dependsOn: groupDependsOn(owned.waitFor, opts?.dependsOn), deleteBeforeReplace: true, retainOnDelete: args.retainOnDelete === true },
         );
+        owned.created(group);
 
         this.ruleCollectionGroupId = group.id;
         this.ruleCollectionGroupName = pulumi.output(groupName);

@@ -85,7 +85,7 @@ export class KmsNetwork extends pulumi.ComponentResource {
             validate.customKmsServer("customKmsServer", args.customKmsServer);
             validate.ifPlain(args.securityRulePriority, (v) => validate.securityRulePriority("securityRulePriority", v));
         });
-        const common = { resourceGroupName, location, tags: args.tags };
+        const common = { resourceGroupName, location, tags: args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags) };
 
         const vnet = new network.VirtualNetwork(
             `${name}-vnet`,

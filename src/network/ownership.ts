@@ -50,26 +50,60 @@ export function claimEgressTarget(
     );
 }
 
+// The rule collection groups the program's components write, per firewall policy, in the order their names became
+// known. Azure Firewall takes one write to a policy's rule collection groups at a time and answers another one in
+// parallel with 409 AnotherOperationInProgress (the policy is "Updating" until the first finishes), so each group
+// waits for the one registered before it on the same policy. A slot's group is set once the component created it.
+const groupsByPolicy = new Map<string, { group?: pulumi.Resource }[]>();
+
+/** A claimed rule collection group: what it waits for, and where its resource goes once created. */
+export interface RuleCollectionGroupClaim {
+    /**
+     * For `dependsOn`: the group registered before it on the same policy (none for the first), once the names are
+     * known; a conflict fails it with the message.
+     */
+    waitFor: pulumi.Output<pulumi.Resource[]>;
+    /** Records the created group, for the groups that come after it on the policy. */
+    created(group: pulumi.Resource): void;
+}
+
 /**
  * Claims a rule collection group of a firewall policy for one `KmsFirewallRules`, like `claimEgressTarget`: two
- * components writing the same group would replace each other's rules on every update.
+ * components writing the same group would replace each other's rules on every update. It also puts the group in
+ * its policy's queue: `waitFor` is the group before it.
  */
 export function claimFirewallRuleCollectionGroup(
     resourceGroupName: pulumi.Input<string>,
     firewallPolicyName: pulumi.Input<string>,
     ruleCollectionGroupName: pulumi.Input<string>,
     owner: string,
-): pulumi.Output<pulumi.Resource[]> {
-    return claimWhenKnown([resourceGroupName, firewallPolicyName, ruleCollectionGroupName], ([rg, policy, group]) =>
+): RuleCollectionGroupClaim {
+    const slot: { group?: pulumi.Resource } = {};
+    let previous: pulumi.Resource | undefined;
+    const claimed = claimWhenKnown([resourceGroupName, firewallPolicyName, ruleCollectionGroupName], ([rg, policy, group]) => {
         claim(
             `firewall rule collection group:${rg}/${policy}/${group}`,
             owner,
             (earlier) =>
                 `KmsFirewallRules "${owner}": ruleCollectionGroupName: rule collection group "${group}" of firewall policy "${policy}" in resource group "${rg}" ` +
                 `already belongs to KmsFirewallRules "${earlier}" (both would write the same Azure resource and replace each other's rules); ` +
-                `keep one KmsFirewallRules per rule collection group and list every spoke in its sourceAddresses, or give this one another ruleCollectionGroupName`,
-        ),
-    );
+                `keep one KmsFirewallRules per rule collection group and list every spoke in its sourceAddresses, or give this one another ruleCollectionGroupName ` +
+                `(the package writes its groups on one policy one after another; give a group your own code adds to the policy dependsOn: [this component])`,
+        );
+        const key = `${rg}/${policy}`.toLowerCase();
+        const queue = groupsByPolicy.get(key) ?? [];
+        // A component that failed after its claim created no group: the one before it is the last that exists.
+        previous = [...queue].reverse().find((s) => s.group !== undefined)?.group;
+        queue.push(slot);
+        groupsByPolicy.set(key, queue);
+    });
+    return {
+        // Plain names were claimed just now, Output names when they resolved: either way `previous` is set by then.
+        waitFor: claimed.apply(() => (previous ? [previous] : [])),
+        created: (group) => {
+            slot.group = group;
+        },
+    };
 }
 
 // Which component activates which VM (or scale set) in this program. Azure allows one CustomScriptExtension per VM,
@@ -120,5 +154,6 @@ export function claimActivationTarget(
 /** Forgets every claim (egress and activation): for tests that run many programs in one process. */
 export function forgetEgressClaims(): void {
     owners.clear();
+    groupsByPolicy.clear();
     activators.clear();
 }

@@ -8,6 +8,10 @@ import { Ipv4Prefix, parseIpv4Prefix } from "./cidr";
 export const KmsPolicyNames = {
     /** Every Windows VM reaches every KMS address (routes, NSGs, egress, hub firewall judged together by the engine). */
     Reachability: "kms-reachability",
+    /** A Windows VM whose KMS traffic the stack's routes send to an appliance or firewall the stack does not define. */
+    ReachabilityUnverified: "kms-reachability-unverified",
+    /** Each subnet of the stack with no Windows VM of the stack, judged as a Windows VM placed in it. */
+    SubnetReachability: "kms-subnet-reachability",
     /** Every Windows VM has a KMS activation in the stack. */
     WindowsVmActivation: "kms-windows-vm-activation",
     /** Opt-in hygiene (`hygiene: true`): an outbound allow for port 1688 goes to the KMS addresses only. */
@@ -33,6 +37,11 @@ export interface KmsActivationPolicyOptions {
     hygiene?: boolean;
     /** Enforcement level per policy. Default `advisory` for every policy. */
     enforcementLevels?: Partial<Record<KmsPolicyName, EnforcementLevel>>;
+    /**
+     * Subnets (by name) that `kms-subnet-reachability` leaves alone: subnets where no Windows VM will ever go. The
+     * policy config's `subnetsWithoutWindows`, when given, replaces this list.
+     */
+    subnetsWithoutWindows?: string[];
 }
 
 /** What a policy reads from its config (`pulumi preview --policy-pack-config`). */
@@ -40,6 +49,8 @@ export interface KmsPolicyConfig {
     cloud?: AzureCloud;
     customKmsServer?: CustomKmsServer;
     kmsIpAddresses?: string[];
+    /** kms-subnet-reachability: subnet names to skip. */
+    subnetsWithoutWindows?: string[];
 }
 
 /** The KMS a policy checks against, resolved from options and config. */
@@ -87,6 +98,11 @@ export const kmsPolicyConfigSchema: PolicyConfigSchema = {
             },
             required: ["host", "addressPrefixes"],
         },
+        subnetsWithoutWindows: {
+            type: "array",
+            items: { type: "string" },
+            description: "kms-subnet-reachability: names of subnets no Windows VM will use (they are not judged).",
+        },
     },
 };
 
@@ -127,6 +143,7 @@ function target(source: string, addresses: readonly string[], port: number, endp
 export function checkOptions(options: KmsActivationPolicyOptions): void {
     checked("createKmsActivationPolicies", () => {
         resolve(options);
+        subnetNames("subnetsWithoutWindows", options.subnetsWithoutWindows);
         const levels: EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
         const names: string[] = Object.values(KmsPolicyNames);
         for (const [name, level] of Object.entries(options.enforcementLevels ?? {})) {
@@ -148,6 +165,23 @@ export function resolveTarget(policyName: string, options: KmsActivationPolicyOp
         return checked(`policy config of ${policyName}`, () => resolve(config));
     }
     return checked("createKmsActivationPolicies", () => resolve(options));
+}
+
+function subnetNames(field: string, value: unknown): string[] {
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === "")) {
+        throw new validate.KmsInputError(`${field}: must be a list of subnet names, such as ["snet-linux"]`);
+    }
+    return value as string[];
+}
+
+/** The subnet names kms-subnet-reachability skips: the policy config's list when given, else the option's; lower case. */
+export function subnetsWithoutWindowsOf(policyName: string, options: KmsActivationPolicyOptions, config: KmsPolicyConfig | undefined): Set<string> {
+    const names =
+        config?.subnetsWithoutWindows !== undefined
+            ? checked(`policy config of ${policyName}`, () => subnetNames("subnetsWithoutWindows", config.subnetsWithoutWindows))
+            : subnetNames("subnetsWithoutWindows", options.subnetsWithoutWindows);
+    return new Set(names.map((n) => n.trim().toLowerCase()));
 }
 
 /** The enforcement level of a policy: the option, else advisory. Pulumi's policy config overrides it at run time. */

@@ -6,7 +6,7 @@
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { firewallNextHopFromArm, nameFromId, nsgFromArm } from "../reachability/arm";
-import { NextHopFacts, NsgFacts, PathFacts, RouteTableFacts } from "../reachability/types";
+import { EgressSourceFact, IpGroupFact, LoadBalancerBackendFact, NextHopFacts, NsgFacts, PathFacts, RouteTableFacts } from "../reachability/types";
 import { Group, ROUTE_TABLES, SECURITY_GROUPS, groupChildren } from "./children";
 import { UNKNOWN, get, list, textAt } from "./props";
 
@@ -21,6 +21,9 @@ const T = {
     gateway: "azure-native:network:VirtualNetworkGateway",
     firewallPolicy: "azure-native:network:FirewallPolicy",
     ruleCollectionGroup: "azure-native:network:FirewallPolicyRuleCollectionGroup",
+    loadBalancer: "azure-native:network:LoadBalancer",
+    ipGroup: "azure-native:network:IpGroup",
+    asg: "azure-native:network:ApplicationSecurityGroup",
 };
 
 /** A plain copy of a value; reads that are unknown during preview become `UNKNOWN`. */
@@ -50,7 +53,7 @@ const lower = (s: string) => s.toLowerCase();
 /** Where a reference points: a resource (or inline entry) of the stack, nothing, something outside, or not known yet. */
 type Ref<T> = { found: T } | "none" | "outside" | "unknown";
 
-interface Candidate {
+export interface Candidate {
     resource: PolicyResource;
     /** The inline entry, for a subnet written inside its VNet. */
     props: unknown;
@@ -159,6 +162,20 @@ function gatewayRouteSources(resources: readonly PolicyResource[]): Map<string, 
     return sources;
 }
 
+/** A subnet the stack defines. */
+export interface StackSubnet {
+    /** Its Azure name (or resource name). */
+    name: string;
+    /** `true` when delegated to a service (no VM goes there); `undefined` while its delegations are not known. */
+    delegated?: boolean;
+    /** The resolved entry, for `pathOfSubnet`. */
+    candidate: Candidate;
+}
+
+function subnetNameOf(subnet: Candidate): string {
+    return subnet.name ? (textOf(subnet.props, "subnetName", "name") ?? subnet.name) : subnet.resource.name;
+}
+
 /** What `pathOf` could not see of a path. */
 export interface PathGaps {
     /** Each element outside the stack or not known yet, in plain words. */
@@ -189,6 +206,7 @@ export class StackPaths {
     private readonly nsgs: Index;
     private readonly nats: Index;
     private readonly pips: Index;
+    private readonly lbs: Index;
     private readonly routeGroups = new Map<PolicyResource, Group>();
     private readonly nsgGroups = new Map<PolicyResource, Group>();
     private readonly routesUnplaced: boolean;
@@ -202,9 +220,12 @@ export class StackPaths {
     private readonly gatewaySources: Map<string, string>;
     private readonly nsgGroupNames: Set<string>;
 
+    private readonly subnetList: Candidate[];
+
     constructor(resources: readonly PolicyResource[]) {
         this.nics = new Index(candidates(resources, T.nic, ["networkInterfaceName", "name"]), "networkInterfaces");
-        this.subnets = new Index(subnetCandidates(resources), "subnets", "virtualNetworks");
+        this.subnetList = subnetCandidates(resources);
+        this.subnets = new Index(this.subnetList, "subnets", "virtualNetworks");
         const routing = groupChildren(resources, ROUTE_TABLES);
         const security = groupChildren(resources, SECURITY_GROUPS);
         this.routesUnplaced = routing.unplaced.length > 0;
@@ -218,6 +239,7 @@ export class StackPaths {
         this.nsgGroupNames = new Set(security.groups.filter((g) => !g.resource && g.name).map((g) => g.name as string));
         this.nats = new Index(candidates(resources, T.nat, ["natGatewayName", "name"]), "natGateways");
         this.pips = new Index(candidates(resources, T.pip, ["publicIpAddressName", "name"]), "publicIPAddresses");
+        this.lbs = new Index(candidates(resources, T.loadBalancer, ["loadBalancerName", "name"]), "loadBalancers");
         this.nextHops = this.firewalls(resources);
         this.gatewaySources = gatewayRouteSources(resources);
     }
@@ -227,14 +249,28 @@ export class StackPaths {
         const policies = new Index(candidates(resources, T.firewallPolicy, ["firewallPolicyName", "name"]), "firewallPolicies");
         const groups = resources.filter((r) => r.type === T.ruleCollectionGroup);
         const hops: NextHopFacts[] = [];
+        // IP groups the stack defines, with known content: a rule naming one is judged by its addresses.
+        const ipGroups: IpGroupFact[] = resources
+            .filter((r) => r.type === T.ipGroup)
+            .flatMap((r) => {
+                const addresses = plain(get(r.props, "ipAddresses"));
+                const name = textOf(r.props, "ipGroupsName", "name");
+                if (!name || hasUnknown(addresses)) return [];
+                const id = textOf(r.props, "id");
+                return [{ name, ...(id ? { id } : {}), ipAddresses: Array.isArray(addresses) ? addresses.filter((a): a is string => typeof a === "string") : [] }];
+            });
         for (const fw of resources.filter((r) => r.type === T.firewall)) {
             const props = plain(fw.props);
             const policyRef = policies.resolve(get(fw.props, "firewallPolicy"), fw, "firewallPolicy");
             let rcgs: unknown[] | undefined;
             let policyName: string | undefined;
+            let dnsProxy: boolean | undefined;
             if (typeof policyRef === "object") {
                 const policy = policyRef.found.resource;
                 policyName = textOf(policy.props, "firewallPolicyName", "name");
+                // E6: FQDN network rules need the policy's DNS proxy; Azure leaves it off unless dnsSettings turns it on.
+                const proxy = get(policy.props, "dnsSettings", "enableProxy");
+                dnsProxy = proxy === UNKNOWN ? undefined : proxy === true;
                 const mine = groups.filter((g) => {
                     const byDep = (g.propertyDependencies?.firewallPolicyName ?? []).some((d) => d.urn === policy.urn);
                     const name = textAt(g.props, "firewallPolicyName");
@@ -257,7 +293,8 @@ export class StackPaths {
             const withIp = firewallNextHopFromArm(props, rcgs, policyName);
             const base = withIp ?? firewallNextHopFromArm({ ...(props as object), ipConfigurations: [{ privateIPAddress: key }] }, rcgs, policyName);
             if (base) {
-                hops.push({ ...base, azureFirewall: { ...base.azureFirewall!, name: textOf(fw.props, "azureFirewallName", "name") ?? fw.name } });
+                const extra = { ...(dnsProxy !== undefined ? { dnsProxy } : {}), ...(ipGroups.length > 0 ? { ipGroups } : {}) };
+                hops.push({ ...base, azureFirewall: { ...base.azureFirewall!, name: textOf(fw.props, "azureFirewallName", "name") ?? fw.name, ...extra } });
                 if (withIp) hops.push({ ...hops[hops.length - 1], ipAddress: key });
             }
         }
@@ -330,6 +367,154 @@ export class StackPaths {
         return facts;
     }
 
+    /** E4: whether the stack's NAT gateway holds a public IP or prefix; `{}` when it is not the stack's or not known yet. */
+    private natPublicIp(reference: unknown, holder: PolicyResource, key: string): { hasPublicIp?: boolean } {
+        const ref = reference === UNKNOWN ? "unknown" : this.nats.resolve(reference, holder, key);
+        if (typeof ref !== "object") return {};
+        const ips = list(get(ref.found.resource.props, "publicIpAddresses"));
+        const prefixes = list(get(ref.found.resource.props, "publicIpPrefixes"));
+        const count = (v: unknown) => (v === UNKNOWN ? undefined : Array.isArray(v) ? v.length : 0);
+        const a = count(ips);
+        const b = count(prefixes);
+        if (a === undefined || b === undefined) return (a ?? 0) + (b ?? 0) > 0 ? { hasPublicIp: true } : {};
+        return { hasPublicIp: a + b > 0 };
+    }
+
+    /** N4: the NIC's application security groups as their names (lower case); `undefined` while one is not known yet. */
+    private asgsOf(value: unknown): string[] | undefined {
+        if (value === undefined || value === null) return [];
+        const items = list(value);
+        if (!Array.isArray(items)) return undefined;
+        const names = items.map((a) => {
+            const id = typeof a === "string" ? a : get(a, "id");
+            return typeof id === "string" ? nameFromId(id, "applicationSecurityGroups") : undefined;
+        });
+        return names.every((n): n is string => typeof n === "string") ? names : undefined;
+    }
+
+    /**
+     * E5: the balancers whose backend pools hold the NIC, with their SKU, and the outbound a public Standard one gives
+     * through an outbound rule for that pool. A pool of a balancer outside the stack keeps its SKU and rules unknown.
+     */
+    private balancersOf(pools: unknown, nic: PolicyResource): { backends?: LoadBalancerBackendFact[]; outbound: EgressSourceFact | null | undefined } {
+        if (pools === undefined || pools === null || (Array.isArray(pools) && pools.length === 0)) return { backends: [], outbound: null };
+        if (!Array.isArray(pools)) return { outbound: undefined };
+        const backends: LoadBalancerBackendFact[] = [];
+        let given: EgressSourceFact | undefined;
+        let unknown = false;
+        for (const pool of pools) {
+            const id = get(pool, "id");
+            const lbName = typeof id === "string" ? nameFromId(id, "loadBalancers") : undefined;
+            const poolName = typeof id === "string" ? nameFromId(id, "backendAddressPools") : undefined;
+            const ref = lbName ? this.lbs.resolve(`/loadBalancers/${lbName}`, nic, "ipConfigurations") : "unknown";
+            if (typeof ref !== "object") {
+                backends.push({ name: lbName ?? "(not known yet)" });
+                unknown = true;
+                continue;
+            }
+            const props = ref.found.resource.props;
+            const name = textOf(props, "loadBalancerName", "name") ?? ref.found.resource.name;
+            const sku = get(props, "sku", "name");
+            backends.push({ name, ...(typeof sku === "string" ? { sku } : {}) });
+            const frontends = list(get(props, "frontendIPConfigurations"));
+            const rules = list(get(props, "outboundRules"));
+            if (frontends === UNKNOWN || rules === UNKNOWN || hasUnknown(plain(frontends)) || hasUnknown(plain(rules))) {
+                unknown = true;
+                continue;
+            }
+            const isPublic = (Array.isArray(frontends) ? frontends : []).some((f) => get(f, "publicIPAddress") !== undefined || get(f, "publicIPPrefix") !== undefined);
+            const covers = (Array.isArray(rules) ? rules : []).some((r) => {
+                const target = get(r, "backendAddressPool", "id");
+                return typeof target === "string" && poolName !== undefined && nameFromId(target, "backendAddressPools")?.toLowerCase() === poolName.toLowerCase();
+            });
+            if (isPublic && covers) given = given ?? { name };
+        }
+        return { backends, outbound: given ?? (unknown ? undefined : null) };
+    }
+
+    /** A reference as an egress source: the stack's resource, one outside it (it still names one), none, or not known yet. */
+    private presence(index: Index, value: unknown, holder: PolicyResource, key: string): { name: string } | null | undefined {
+        if (value === UNKNOWN) return undefined;
+        const ref = index.resolve(value, holder, key);
+        if (ref === "none") return null;
+        if (typeof ref === "object") return { name: textOf(ref.found.resource.props, "natGatewayName", "publicIpAddressName", "name") ?? ref.found.resource.name };
+        const id = get(value, "id");
+        return { name: (typeof id === "string" ? nameFromId(id) : undefined) ?? "(not known yet)" };
+    }
+
+    /** What the subnet decides of a path: its routes (and a gateway's), its NSG, NAT gateway, outbound access, next hops. */
+    private subnetPart(subnet: Candidate, note: Unseen, gaps: PathGaps): PathFacts {
+        const sp = subnet.props;
+        const routeTable = this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "routeTable"), get(sp, "routeTable"), note);
+        // Routes a VPN/ExpressRoute gateway gives the subnet (BGP, or a local network gateway's prefixes) are Azure's to
+        // learn, not the stack's: unless the table stops their propagation, the subnet's routes are not known.
+        const gateway = subnet.parentName !== undefined || subnet.resource.type === T.subnet ? this.gatewaySources.get(lower(String(textOf(subnet.resource.props, "virtualNetworkName", "name") ?? subnet.parentName ?? ""))) : undefined;
+        let bgpRoutesUnknown: string | undefined;
+        if (gateway && routeTable !== undefined && routeTable?.disableBgpRoutePropagation !== true) {
+            note(`the routes ${gateway} gives subnet "${textOf(sp, "subnetName", "name") ?? subnet.resource.name}" (learned by Azure from on-premises; the program cannot hold them)`);
+            gaps.gateway = { source: gateway, routeTable };
+            // R5: the table stays: its /32 user routes decide whatever the gateway gives; the engine leaves the rest unknown.
+            bgpRoutesUnknown = gateway;
+        }
+        const outbound = get(sp, "defaultOutboundAccess");
+        const natKey = subnet.resource.type === T.vnet ? "subnets" : "natGateway";
+        const natRef = get(sp, "natGateway");
+        const natGateway = this.presence(this.nats, natRef, subnet.resource, natKey);
+        const prefix = textAt(sp, "addressPrefix");
+        const subnetNsgKey = subnet.resource.type === T.vnet ? "subnets" : "networkSecurityGroup";
+        return {
+            subnetName: subnetNameOf(subnet),
+            // A dynamic address is not known before Azure assigns it, but it lies in the subnet: a source prefix
+            // then matches only when it covers the whole subnet.
+            ...(typeof prefix === "string" ? { privateIpAddress: prefix } : {}),
+            vnetAddressPrefixes: typeof prefix === "string" ? [prefix] : [],
+            routeTable,
+            ...(bgpRoutesUnknown ? { bgpRoutesUnknown } : {}),
+            subnetNsg: this.resolveNsg(this.nsgs.resolve(get(sp, "networkSecurityGroup"), subnet.resource, subnetNsgKey), get(sp, "networkSecurityGroup"), note, "subnet"),
+            natGateway: natGateway ? { ...natGateway, ...this.natPublicIp(natRef, subnet.resource, natKey) } : natGateway,
+            // azure-native 3.x's API leaves default outbound access on when the property is not set.
+            ...(outbound === UNKNOWN ? {} : { defaultOutboundAccess: outbound !== false }),
+            nextHops: this.nextHops,
+        };
+    }
+
+    /** Every subnet the stack defines (standalone or inline in its VNet). */
+    subnetsOfStack(): StackSubnet[] {
+        return this.subnetList.map((c) => {
+            const delegations = list(get(c.props, "delegations"));
+            return {
+                candidate: c,
+                name: subnetNameOf(c),
+                delegated: delegations === UNKNOWN ? undefined : Array.isArray(delegations) && delegations.length > 0,
+            };
+        });
+    }
+
+    /** The stack's subnet of a VM's primary NIC, when both are the stack's. */
+    subnetOfVm(vm: PolicyResource): Candidate | undefined {
+        const nicRefs = list(get(vm.props, "networkProfile", "networkInterfaces"));
+        if (!Array.isArray(nicRefs) || nicRefs.length === 0) return undefined;
+        const primary = nicRefs.find((n) => get(n, "primary") === true) ?? nicRefs[0];
+        const nicRef = this.nics.resolve(primary, vm, "networkProfile");
+        if (typeof nicRef !== "object") return undefined;
+        const configs = list(get(nicRef.found.resource.props, "ipConfigurations"));
+        if (!Array.isArray(configs) || configs.length === 0) return undefined;
+        const config = configs.find((c) => get(c, "primary") === true) ?? configs[0];
+        const ref = this.subnets.resolve(get(config, "subnet"), nicRef.found.resource, "ipConfigurations");
+        return typeof ref === "object" ? ref.found : undefined;
+    }
+
+    /**
+     * The path of a Windows VM placed in the subnet with a plain NIC (no NSG, no public IP, no balancer, no ASG): what
+     * the subnet alone decides (kms-subnet-reachability).
+     */
+    pathOfSubnet(subnet: StackSubnet, gaps: PathGaps = { unseen: [] }): PathFacts {
+        const note: Unseen = (what) => {
+            if (!gaps.unseen.includes(what)) gaps.unseen.push(what);
+        };
+        return { ...this.subnetPart(subnet.candidate, note, gaps), nicNsg: null, nicPublicIp: null, loadBalancerOutbound: null, loadBalancerBackends: [], applicationSecurityGroups: [] };
+    }
+
     /**
      * The path facts of a VM's primary NIC; `undefined` when the NIC or its subnet cannot be found in the
      * stack (not known yet, or owned elsewhere): then there is nothing to judge. `gaps` receives, in plain
@@ -365,48 +550,20 @@ export class StackPaths {
             return undefined;
         }
         const subnet = subnetRef.found;
-        const sp = subnet.props;
-        let routeTable = this.resolveRouteTable(this.routeTables.resolve(get(sp, "routeTable"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "routeTable"), get(sp, "routeTable"), note);
-        // Routes a VPN/ExpressRoute gateway gives the subnet (BGP, or a local network gateway's prefixes) are Azure's to
-        // learn, not the stack's: unless the table stops their propagation, the subnet's routes are not known.
-        const gateway = subnet.parentName !== undefined || subnet.resource.type === T.subnet ? this.gatewaySources.get(lower(String(textOf(subnet.resource.props, "virtualNetworkName", "name") ?? subnet.parentName ?? ""))) : undefined;
-        if (gateway && routeTable !== undefined && routeTable?.disableBgpRoutePropagation !== true) {
-            note(`the routes ${gateway} gives subnet "${textOf(sp, "subnetName", "name") ?? subnet.resource.name}" (learned by Azure from on-premises; the program cannot hold them)`);
-            gaps.gateway = { source: gateway, routeTable };
-            routeTable = undefined;
-        }
-
-        const presence = (index: Index, value: unknown, holder: PolicyResource, key: string): { name: string } | null | undefined => {
-            if (value === UNKNOWN) return undefined;
-            const ref = index.resolve(value, holder, key);
-            if (ref === "none") return null;
-            if (typeof ref === "object") return { name: textOf(ref.found.resource.props, "natGatewayName", "publicIpAddressName", "name") ?? ref.found.resource.name };
-            // A reference to something outside the stack (or not known yet) still names one.
-            const id = get(value, "id");
-            return { name: (typeof id === "string" ? nameFromId(id) : undefined) ?? "(not known yet)" };
-        };
-        const outbound = get(sp, "defaultOutboundAccess");
         const pools = list(get(config, "loadBalancerBackendAddressPools"));
+        const balancers = this.balancersOf(pools, nic);
+        const asgs = this.asgsOf(get(config, "applicationSecurityGroups"));
         const privateIp = textAt(config, "privateIPAddress");
-        const prefix = textAt(sp, "addressPrefix");
-        const subnetNsgKey = subnet.resource.type === T.vnet ? "subnets" : "networkSecurityGroup";
         const facts: PathFacts = {
             vmName,
-            subnetName: subnet.name ? (textOf(sp, "subnetName", "name") ?? subnet.name) : subnet.resource.name,
-            // A dynamic address is not known before Azure assigns it, but it lies in the subnet: a source prefix
-            // then matches only when it covers the whole subnet.
-            ...(typeof privateIp === "string" ? { privateIpAddress: privateIp } : typeof prefix === "string" ? { privateIpAddress: prefix } : {}),
-            vnetAddressPrefixes: typeof prefix === "string" ? [prefix] : [],
-            routeTable,
-            subnetNsg: this.resolveNsg(this.nsgs.resolve(get(sp, "networkSecurityGroup"), subnet.resource, subnetNsgKey), get(sp, "networkSecurityGroup"), note, "subnet"),
+            ...this.subnetPart(subnet, note, gaps),
+            ...(typeof privateIp === "string" ? { privateIpAddress: privateIp } : {}),
             nicNsg: this.resolveNsg(this.nsgs.resolve(get(nic.props, "networkSecurityGroup"), nic, "networkSecurityGroup"), get(nic.props, "networkSecurityGroup"), note, "NIC"),
-            natGateway: presence(this.nats, get(sp, "natGateway"), subnet.resource, subnet.resource.type === T.vnet ? "subnets" : "natGateway"),
-            nicPublicIp: presence(this.pips, get(config, "publicIPAddress"), nic, "ipConfigurations"),
-            // In a backend pool, outbound depends on the balancer's outbound rules: not judged here.
-            loadBalancerOutbound: pools === UNKNOWN || (Array.isArray(pools) && pools.length > 0) ? undefined : null,
-            // azure-native 3.x's API leaves default outbound access on when the property is not set.
-            ...(outbound === UNKNOWN ? {} : { defaultOutboundAccess: outbound !== false }),
-            nextHops: this.nextHops,
+            nicPublicIp: this.presence(this.pips, get(config, "publicIPAddress"), nic, "ipConfigurations"),
+            // E5: a balancer of the stack tells its SKU and outbound rules; one outside leaves them unknown.
+            loadBalancerOutbound: balancers.outbound,
+            ...(balancers.backends ? { loadBalancerBackends: balancers.backends } : {}),
+            ...(asgs ? { applicationSecurityGroups: asgs } : {}),
         };
         return facts;
     }

@@ -2,6 +2,8 @@ import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/
 import { KmsActivationPolicyOptions, checkOptions } from "./config";
 import { nsgLeastPrivilegePolicy } from "./leastPrivilege";
 import { reachabilityPolicy } from "./reachability";
+import { subnetReachabilityPolicy } from "./subnetReachability";
+import { reachabilityUnverifiedPolicy } from "./unverified";
 import { windowsVmActivationPolicy } from "./vm";
 
 /** One policy of the pack: what `PolicyPackArgs.policies` holds. */
@@ -18,10 +20,19 @@ export function createKmsActivationPolicies(options: KmsActivationPolicyOptions 
         ...options,
         kmsIpAddresses: options.kmsIpAddresses && [...options.kmsIpAddresses],
         customKmsServer: options.customKmsServer && { ...options.customKmsServer, addressPrefixes: [...options.customKmsServer.addressPrefixes] },
+        subnetsWithoutWindows: options.subnetsWithoutWindows && [...options.subnetsWithoutWindows],
     };
     // Network judgement is the engine's alone (kms-reachability); the per-object route, NSG and subnet checks it
     // replaced flagged designs Azure lets through (a hub firewall, the KMS platform rule, a NIC public IP).
-    return [reachabilityPolicy(fixed), windowsVmActivationPolicy(fixed), ...(options.hygiene ? [nsgLeastPrivilegePolicy(fixed)] : [])];
+    // kms-reachability-unverified says what the engine cannot decide (an appliance outside the stack); kms-subnet-reachability
+    // judges the subnets of network-only stacks. Both advisory unless enforcementLevels says otherwise.
+    return [
+        reachabilityPolicy(fixed),
+        reachabilityUnverifiedPolicy(fixed),
+        subnetReachabilityPolicy(fixed),
+        windowsVmActivationPolicy(fixed),
+        ...(options.hygiene ? [nsgLeastPrivilegePolicy(fixed)] : []),
+    ];
 }
 
 /** The pack's policies with the defaults: Azure public cloud, every policy advisory, no hygiene policy; each reads its policy config. */

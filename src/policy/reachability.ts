@@ -14,18 +14,26 @@ const REMEDIATION =
     "route table (KmsEgressRules), an outbound Allow for TCP 1688 before the NSG's deny, explicit outbound on a private subnet (NAT gateway), " +
     "or a network rule for TCP 1688 on the hub's Azure Firewall (KmsFirewallRules).";
 
-function destinationOf(target: KmsTarget): KmsDestination {
+export function destinationOf(target: KmsTarget): KmsDestination {
     const host = target.endpoint.slice(0, target.endpoint.lastIndexOf(":"));
     return { host, port: target.port, addressPrefixes: [...target.addresses], custom: target.custom, source: target.source };
 }
 
-function violation(vm: string, blocked: AddressReachability[], destination: KmsDestination): string {
-    const kms = destination.custom ? `the on-premises KMS ${destination.host}` : `Azure KMS (${destination.source})`;
-    const lines = blocked.map((a) => `${a.address}:${a.port} is blocked by ${a.blame?.element} [${a.blame?.rule}]: ${a.blame?.reason} Fix: ${a.blame?.fix}`);
-    return `Windows VM "${vm}" cannot reach ${kms} on TCP ${destination.port}: ${lines.join(" | ")}`;
+/** How the KMS is named in messages. */
+export function kmsText(destination: KmsDestination): string {
+    return destination.custom ? `the on-premises KMS ${destination.host}` : `Azure KMS (${destination.source})`;
 }
 
-function vmNameOf(vm: PolicyResource): string {
+/** Per blocked address: the element, the rule, why, and the fix. */
+export function blockedLines(blocked: readonly AddressReachability[]): string {
+    return blocked.map((a) => `${a.address}:${a.port} is blocked by ${a.blame?.element} [${a.blame?.rule}]: ${a.blame?.reason} Fix: ${a.blame?.fix}`).join(" | ");
+}
+
+function violation(vm: string, blocked: AddressReachability[], destination: KmsDestination): string {
+    return `Windows VM "${vm}" cannot reach ${kmsText(destination)} on TCP ${destination.port}: ${blockedLines(blocked)}`;
+}
+
+export function vmNameOf(vm: PolicyResource): string {
     const name = firstDefined(textAt(vm.props, "vmName"), textAt(vm.props, "name"));
     return typeof name === "string" ? name : vm.name;
 }

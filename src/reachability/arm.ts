@@ -89,7 +89,15 @@ export function securityRuleFromArm(rule: unknown): SecurityRuleFact {
         destinationAddressPrefixes: strings(r.destinationAddressPrefix, r.destinationAddressPrefixes),
         destinationPortRanges: strings(r.destinationPortRange, r.destinationPortRanges),
         ...(expanded.length > 0 ? { expandedDestinationAddressPrefixes: expanded } : {}),
+        ...asgField("sourceApplicationSecurityGroups", r.sourceApplicationSecurityGroups),
+        ...asgField("destinationApplicationSecurityGroups", r.destinationApplicationSecurityGroups),
     };
+}
+
+/** ASG references (`[{ id }]`) as their IDs (N4); absent when the rule names none. */
+function asgField<K extends string>(key: K, value: unknown): { [P in K]?: string[] } {
+    const ids = strings(...objects(value).map((a) => a.id ?? a.name));
+    return (ids.length > 0 ? { [key]: ids } : {}) as { [P in K]?: string[] };
 }
 
 /** An NSG (`securityRules`, and `defaultSecurityRules` when ARM returns them). */
@@ -138,6 +146,8 @@ export interface NicEgress {
     publicIp: EgressSourceFact | null;
     /** The load-balancer backend pools the NIC is in: whether their balancer has outbound rules is not in the NIC. */
     loadBalancerBackendPools: string[];
+    /** The application security groups of the primary IP configuration, by ID (N4). */
+    applicationSecurityGroups: string[];
     networkSecurityGroupId?: string;
     subnetId?: string;
 }
@@ -151,6 +161,7 @@ export function nicFromArm(nic: unknown): NicEgress {
         privateIpAddress: str(primary.privateIPAddress) ?? str(primary.privateIpAddress),
         publicIp: egressSource(primary.publicIPAddress ?? primary.publicIpAddress, "publicIPAddresses"),
         loadBalancerBackendPools: strings(...objects(primary.loadBalancerBackendAddressPools).map((p) => p.id)),
+        applicationSecurityGroups: strings(...objects(primary.applicationSecurityGroups).map((a) => a.id ?? a.name)),
         networkSecurityGroupId: str(flatten(n.networkSecurityGroup).id),
         subnetId: str(flatten(primary.subnet).id),
     };
@@ -247,7 +258,7 @@ export function pathFactsFromArm(path: ArmPath): PathFacts {
         ...(path.nicNsg !== undefined ? { nicNsg: path.nicNsg === null ? null : nsgFromArm(path.nicNsg) } : {}),
         ...(path.subnetNsg !== undefined ? { subnetNsg: path.subnetNsg === null ? null : nsgFromArm(path.subnetNsg) } : {}),
         ...(subnet ? { natGateway: subnet.natGateway, defaultOutboundAccess: subnet.defaultOutboundAccess } : {}),
-        ...(nic ? { nicPublicIp: nic.publicIp } : {}),
+        ...(nic ? { nicPublicIp: nic.publicIp, applicationSecurityGroups: nic.applicationSecurityGroups } : {}),
         ...(path.nextHops ? { nextHops: path.nextHops } : {}),
     };
     if (path.loadBalancerOutbound !== undefined) {

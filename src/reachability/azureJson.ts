@@ -41,7 +41,13 @@ function strings(value: unknown): string[] {
 /** `az network nic show-effective-route-table` → effective routes (source, state, prefixes, next hop). */
 export function effectiveRoutesFromJson(json: unknown, file: string): RouteFact[] {
     const expected = "az network nic show-effective-route-table";
-    return valueList(json, file, expected).map((entry, i) => {
+    const entries = valueList(json, file, expected);
+    // R2: Azure gives every subnet system routes (the VNet space, 0.0.0.0/0, the private ranges), so a NIC's effective
+    // route table is never empty; an empty list is some other output, and judging it would say "blocked" for nothing.
+    if (entries.length === 0) {
+        throw new AzureJsonError(`${file}: no routes listed; every NIC has system routes: this is not a NIC's effective route table (${expected})`);
+    }
+    return entries.map((entry, i) => {
         const e = isObject(entry) ? flatten(entry) : undefined;
         const prefixes = strings(e?.addressPrefix);
         if (!e || prefixes.length === 0 || typeof e.nextHopType !== "string") {
@@ -108,7 +114,7 @@ export function subnetFromJson(json: unknown, file: string): Pick<PathFacts, "su
 }
 
 /** `az network nic show` → private IP, public IP and load-balancer membership. */
-export function nicFromJson(json: unknown, file: string): Pick<PathFacts, "privateIpAddress" | "nicPublicIp" | "loadBalancerOutbound"> & { nicName?: string } {
+export function nicFromJson(json: unknown, file: string): Pick<PathFacts, "privateIpAddress" | "nicPublicIp" | "loadBalancerOutbound" | "applicationSecurityGroups"> & { nicName?: string } {
     const n = isObject(json) ? flatten(json) : undefined;
     if (!n || !Array.isArray(n.ipConfigurations) || n.ipConfigurations.length === 0) {
         throw new AzureJsonError(`${file}: not the output of az network nic show (expected an object with ipConfigurations)`);
@@ -120,6 +126,8 @@ export function nicFromJson(json: unknown, file: string): Pick<PathFacts, "priva
         nicPublicIp: nic.publicIp,
         // In a backend pool, outbound depends on the balancer's outbound rules, which the NIC does not show.
         ...(nic.loadBalancerBackendPools.length === 0 ? { loadBalancerOutbound: null } : {}),
+        // N4: an NSG rule from an ASG applies only to member NICs; `az network nic show` lists the memberships.
+        ...(nic.applicationSecurityGroups.length > 0 ? { applicationSecurityGroups: nic.applicationSecurityGroups } : {}),
     };
 }
 

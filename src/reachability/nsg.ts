@@ -33,6 +33,25 @@ export interface TagContext {
     privatePath: boolean;
     /** The VM's private IP, when known. */
     source?: Ipv4Prefix;
+    /** The prefixes of the subnet's user routes (N5: they are part of the `VirtualNetwork` tag); `undefined`: routes not known. */
+    userRoutePrefixes?: readonly Ipv4Prefix[];
+    /** The NIC's application security groups, as lower-case names (N4); `undefined`: not known. */
+    applicationSecurityGroups?: ReadonlySet<string>;
+}
+
+/** The lower-case name an application security group is matched by: the last segment of its ID, or the name itself. */
+export function asgKey(reference: string): string {
+    return (reference.split("/").filter(Boolean).pop() ?? reference).trim().toLowerCase();
+}
+
+/**
+ * N5: `VirtualNetwork` holds the VNet, peered and on-premises spaces (a private path) "and address prefixes used on
+ * user-defined routes" (service-tags-overview.md): a user route's prefix that holds the address puts it in the tag.
+ */
+function inVirtualNetworkTag(ctx: TagContext): Tri {
+    if (ctx.privatePath) return true;
+    if (!ctx.userRoutePrefixes) return undefined;
+    return anyTri(ctx.userRoutePrefixes.map((p) => (prefixContains(p, ctx.destination) ? true : prefixesOverlap(p, ctx.destination) ? undefined : false)));
 }
 
 /**
@@ -44,8 +63,11 @@ function destinationEntry(entry: string, ctx: TagContext, expanded: readonly str
     const tag = e.toLowerCase();
     if (tag === "*" || tag === "any") return true;
     if (tag === "internet") return !isPrivatePrefix(ctx.destination);
-    if (tag === "virtualnetwork") return ctx.privatePath;
+    if (tag === "virtualnetwork") return inVirtualNetworkTag(ctx);
     if (tag === "azureplatformlkm") return ctx.cloudKms;
+    // N6: AzureCloud is every Azure datacenter public range; the cloud's KMS addresses are Azure public IPs. An
+    // on-premises KMS at a private address is in none of them; a public one cannot be told.
+    if (tag === "azurecloud") return ctx.cloudKms ? true : isPrivatePrefix(ctx.destination) ? false : undefined;
     const prefix = parseIpv4Prefix(e);
     if (prefix) {
         if (prefixContains(prefix, ctx.destination)) return true;
@@ -68,6 +90,18 @@ function sourceEntry(entry: string, ctx: TagContext): Tri {
     return prefixesOverlap(prefix, ctx.source) ? undefined : false;
 }
 
+/** N4: a source ASG matches only a NIC that is a member; membership not known decides nothing. */
+function sourceAsgMatches(asgs: readonly string[], ctx: TagContext): Tri {
+    if (!ctx.applicationSecurityGroups) return undefined;
+    const member = ctx.applicationSecurityGroups;
+    return asgs.some((a) => member.has(asgKey(a)));
+}
+
+/** N4: an ASG holds NICs of the virtual network, never Azure's KMS; an on-premises KMS's membership cannot be told. */
+function destinationAsgMatches(ctx: TagContext): Tri {
+    return ctx.cloudKms ? false : undefined;
+}
+
 function carriesTcp(protocol: string): boolean {
     return ["tcp", "*", "all", "any"].includes(protocol.trim().toLowerCase());
 }
@@ -75,13 +109,19 @@ function carriesTcp(protocol: string): boolean {
 /** Whether an outbound rule applies to TCP `port` toward the address. */
 export function ruleMatches(r: SecurityRuleFact, port: number, ctx: TagContext): Tri {
     if (r.direction.toLowerCase() !== "outbound" || !carriesTcp(r.protocol)) return false;
-    const dests = r.destinationAddressPrefixes.length > 0 ? r.destinationAddressPrefixes : ["*"];
-    const sources = r.sourceAddressPrefixes.length > 0 ? r.sourceAddressPrefixes : ["*"];
+    // A rule names either prefixes/tags or ASGs on each side (ARM takes one or the other): an empty prefix list
+    // beside ASGs is not `*`.
+    const srcAsgs = r.sourceApplicationSecurityGroups ?? [];
+    const dstAsgs = r.destinationApplicationSecurityGroups ?? [];
+    const dests = r.destinationAddressPrefixes.length > 0 ? r.destinationAddressPrefixes : dstAsgs.length > 0 ? [] : ["*"];
+    const sources = r.sourceAddressPrefixes.length > 0 ? r.sourceAddressPrefixes : srcAsgs.length > 0 ? [] : ["*"];
     return allTri([
         portsMatch(r.destinationPortRanges, port),
         allPorts(r.sourcePortRanges) ? true : undefined,
-        anyTri(sources.map((s) => sourceEntry(s, ctx))),
-        anyTri(dests.map((d) => destinationEntry(d, ctx, r.expandedDestinationAddressPrefixes))),
+        ...(sources.length > 0 ? [anyTri(sources.map((s) => sourceEntry(s, ctx)))] : []),
+        ...(srcAsgs.length > 0 ? [sourceAsgMatches(srcAsgs, ctx)] : []),
+        ...(dests.length > 0 ? [anyTri(dests.map((d) => destinationEntry(d, ctx, r.expandedDestinationAddressPrefixes)))] : []),
+        ...(dstAsgs.length > 0 ? [destinationAsgMatches(ctx)] : []),
     ]);
 }
 

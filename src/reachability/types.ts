@@ -7,7 +7,7 @@
  */
 
 /** The rules of the facts file, section 6, that a decision cites; `K1` is this engine's rule for an on-premises KMS. */
-export type RuleId = "R1" | "R2" | "R3" | "R4" | "N1" | "N2" | "N3" | "E1" | "E2" | "E3" | "K1";
+export type RuleId = "R1" | "R2" | "R3" | "R4" | "R5" | "N1" | "N2" | "N3" | "N4" | "N5" | "N6" | "E1" | "E2" | "E3" | "E4" | "E5" | "E6" | "K1";
 
 /** What the engine answers for one KMS address. */
 export type Verdict = "reachable" | "blocked" | "unknown";
@@ -74,6 +74,10 @@ export interface SecurityRuleFact {
     destinationPortRanges: string[];
     /** What Azure expanded a service tag to (effective list); used only for tags the engine does not know. */
     expandedDestinationAddressPrefixes?: string[];
+    /** Source application security groups (IDs or names): the rule applies only to NICs in one of them (N4). */
+    sourceApplicationSecurityGroups?: string[];
+    /** Destination application security groups (IDs or names): they hold NICs, never a KMS on the Internet (N4). */
+    destinationApplicationSecurityGroups?: string[];
 }
 
 /** An NSG on the NIC or on the subnet. */
@@ -144,6 +148,20 @@ export interface AzureFirewallFacts {
     publicIpAddresses?: string[];
     /** The policy's rule collection groups; `undefined` when they are not known. */
     ruleCollectionGroups?: FirewallRuleCollectionGroupFact[];
+    /** The policy's `dnsSettings.enableProxy`: network rules with `destinationFqdns` match only with it on (E6); `undefined`: not known. */
+    dnsProxy?: boolean;
+    /** The IP groups the engine knows the content of; a rule naming another stays unknown. */
+    ipGroups?: IpGroupFact[];
+}
+
+/** An IP group (`Microsoft.Network/ipGroups`) a firewall rule can name. */
+export interface IpGroupFact {
+    /** Its name; rules name it by ID, matched on the last segment (case-insensitive). */
+    name: string;
+    /** Its resource ID, when known (matched exactly, case-insensitive). */
+    id?: string;
+    /** Its addresses and prefixes. */
+    ipAddresses: string[];
 }
 
 /** A network virtual appliance: what is known of it. */
@@ -172,6 +190,19 @@ export interface EgressSourceFact {
     name: string;
     /** Its public IPs, when known. */
     publicIpAddresses?: string[];
+    /**
+     * NAT gateway: whether it holds a public IP or public IP prefix (E4). `false`: none, so it carries nothing out;
+     * `undefined`: only a reference to it is known (the step then says its public IPs were not read).
+     */
+    hasPublicIp?: boolean;
+}
+
+/** A load balancer whose backend pool holds the NIC (E5). */
+export interface LoadBalancerBackendFact {
+    /** Balancer name, for messages. */
+    name: string;
+    /** `Standard` or `Basic`; `undefined`: not known. A Standard pool takes default outbound access away. */
+    sku?: string;
 }
 
 /**
@@ -196,6 +227,11 @@ export interface PathFacts {
     vnetAddressPrefixes?: string[];
     /** Routes learned over BGP from a VPN/ExpressRoute gateway (source `VirtualNetworkGateway`). */
     bgpRoutes?: RouteFact[];
+    /**
+     * Set (to the gateway, in words) when a gateway gives the subnet routes these facts do not hold: then only a `/32`
+     * user route decides an address (R5), the rest is unknown, and so is the KMS platform rule (N2) without a known 0/0.
+     */
+    bgpRoutesUnknown?: string;
     /** NSG on the NIC; `null`: none. */
     nicNsg?: NsgFacts | null;
     /** NSG on the subnet; `null`: none. */
@@ -206,6 +242,10 @@ export interface PathFacts {
     nicPublicIp?: EgressSourceFact | null;
     /** A public load balancer with outbound rules for the NIC; `null`: none. */
     loadBalancerOutbound?: EgressSourceFact | null;
+    /** The load balancers whose backend pools hold the NIC (E5); `[]`: none; `undefined`: not known (then not judged). */
+    loadBalancerBackends?: LoadBalancerBackendFact[];
+    /** The NIC's application security groups (IDs or names) (N4); `[]`: none; `undefined`: not known. */
+    applicationSecurityGroups?: string[];
     /** The subnet's `defaultOutboundAccess`; `false` makes it a private subnet. */
     defaultOutboundAccess?: boolean;
     /** What sits at the `VirtualAppliance` next hops, by IP. An IP not listed is an appliance the engine knows nothing of. */

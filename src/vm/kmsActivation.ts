@@ -8,6 +8,7 @@ import * as validate from "../validate";
 import { componentOptions } from "../versionAliases";
 import { effectiveCloud } from "../kms/cloudConfig";
 import { readActivationOutcome } from "./activationOutcome";
+import { checkScaleSetCustomScripts, ownScaleSetExtension, watchProgramScaleSets } from "./programScaleSets";
 
 /** Guest activation options shared by `KmsActivation` and `KmsWindowsVm`. */
 export interface KmsActivationOptions {
@@ -49,6 +50,8 @@ export interface KmsActivationArgs extends KmsActivationOptions {
     /**
      * Name of an existing Windows scale set (Uniform or Flexible), instead of `vmName`: a scale-set extension named
      * `KmsActivation` (CustomScriptExtension only). `activationStatus` is then `unknown`: the result is per instance.
+     * Refused when the program gives that scale set a CustomScriptExtension already (Azure allows one): fold the
+     * activation into it with `kmsActivationScaleSetExtension`.
      */
     vmScaleSetName?: pulumi.Input<string>;
     /** Region of the VM. Default: the resource group's region (set it when the VM lives elsewhere). */
@@ -197,6 +200,12 @@ export class KmsActivation extends pulumi.ComponentResource {
         const field = <K extends keyof ResolvedActivation>(key: K) => mapInputs([resolved] as const, ([r]) => r[key]);
         // dependsOn takes Outputs: their resources (the egress rules) become dependencies, their values are ignored.
         const waitFor = args.activationWaitsFor === undefined ? undefined : pulumi.output(args.activationWaitsFor).apply(() => [] as pulumi.Resource[]);
+        if (onScaleSet) {
+            // A later stack in this process (an inline Automation API program) is watched from here on.
+            watchProgramScaleSets();
+            // A scale set the program already gives a CustomScriptExtension cannot take ours (src/vm/programScaleSets.ts).
+            checkScaleSetCustomScripts(context, resourceGroupName, vmName);
+        }
         const claim = claimActivationTarget(onScaleSet ? "scale set" : "VM", targetField, resourceGroupName, vmName, `KmsActivation "${name}"`, this, opts?.parent);
         // The extension, run command or scale-set extension is always named KmsActivation on its VM: a replacement must
         // delete the old one first, or the create meets it (docs/lifecycle.md). azure-native answers the same for a
@@ -206,7 +215,7 @@ export class KmsActivation extends pulumi.ComponentResource {
             dependsOn: claim && waitFor ? pulumi.all([claim, waitFor]).apply(([a, b]) => [...a, ...b]) : claim ?? waitFor,
             deleteBeforeReplace: true,
         };
-        const common = { resourceGroupName, vmName, location, tags: args.tags };
+        const common = { resourceGroupName, vmName, location, tags: args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags) };
         const protectedSettings = () =>
             pulumi.secret(mapInputs([resolved, keyParameters] as const, ([r, keys]) => ({ commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]) })));
 
@@ -243,6 +252,10 @@ export class KmsActivation extends pulumi.ComponentResource {
                       },
                       childOpts,
                   );
+
+        if (onScaleSet) {
+            ownScaleSetExtension(activation);
+        }
 
         this.kmsEndpoint = pulumi.output(field("kmsEndpoint"));
         this.keySource = pulumi.output(field("keySource"));

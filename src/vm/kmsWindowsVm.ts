@@ -9,7 +9,7 @@ import * as validate from "../validate";
 import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
 import { componentOptions } from "../versionAliases";
 import { effectiveCloud } from "../kms/cloudConfig";
-import { OsSource, vmBaseline } from "./vmBaseline";
+import { OsSource, refuseLeavingTrustedLaunch, vmBaseline } from "./vmBaseline";
 
 /** A marketplace image. */
 export interface MarketplaceImage {
@@ -60,7 +60,10 @@ export interface DataDisk {
      * caching `None`; an Ultra Disk also turns on the VM's Ultra SSD capability.
      */
     storageAccountType?: pulumi.Input<DataDiskStorageType>;
-    /** Host caching. Default: Azure's (`None` on Standard disks, `ReadOnly` on Premium). */
+    /**
+     * Host caching. Default: `None` for `PremiumV2_LRS` and `UltraSSD_LRS` (they support no other; Azure's own default
+     * for premium storage, ReadOnly, would be refused), else Azure's (`None` on Standard disks, `ReadOnly` on Premium).
+     */
     caching?: pulumi.Input<DataDiskCaching>;
 }
 
@@ -105,7 +108,10 @@ export interface KmsWindowsVmArgs extends KmsActivationOptions {
      * (such as `2019-datacenter`), a `customImageId` (its generation is not known here; set it for a Trusted Launch
      * capable gallery image) and a `vhd` (an existing disk may boot a loader secure boot would stop). The
      * default is always sent, never left to the API version. `TrustedLaunch` is refused with a
-     * Generation 1 `MicrosoftWindowsServer` SKU and with a `vhd` whose `hyperVGeneration` is not `V2`.
+     * Generation 1 `MicrosoftWindowsServer` SKU, with a `vhd` whose `hyperVGeneration` is not `V2`, and with a
+     * managed image (`Microsoft.Compute/images`) as `customImageId`: Trusted Launch needs a gallery image version.
+     * `Standard` sends no `securityProfile`, which Azure takes as "keep what the VM has": a preview reads the VM and
+     * refuses Standard for one that exists as Trusted Launch, with the way to switch it.
      */
     securityType?: pulumi.Input<VmSecurityType>;
     /** Empty managed data disks, created and deleted with the VM. Default: none. */
@@ -194,10 +200,10 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
         const osSource: OsSource = vhdSource
             ? { kind: "vhd", hyperVGeneration: vhdSource.hyperVGeneration }
             : customImageId
-              ? { kind: "customImage" }
+              ? { kind: "customImage", id: customImageId }
               : { kind: "marketplace", publisher: (args.image ?? DEFAULT_IMAGE).publisher, sku: (args.image ?? DEFAULT_IMAGE).sku };
         const baseline = vmBaseline(context, args, osSource);
-        const common = { resourceGroupName, location, tags: args.tags };
+        const common = { resourceGroupName, location, tags: args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags) };
         const claim = claimActivationTarget("VM", "vmName", resourceGroupName, vmName, `KmsWindowsVm "${name}"`, this, opts?.parent);
         // The brownfield subnet check (src/network/subnetOutbound.ts): it reads once the path the activation waits for
         // exists; a warning holds back only the activation, a failure in strict mode also the VM.
@@ -226,7 +232,7 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 zones,
                 licenseType,
                 hardwareProfile: { vmSize },
-                securityProfile: baseline.securityProfile,
+                securityProfile: refuseLeavingTrustedLaunch(context, baseline.securityProfile, resourceGroupName, vmName, this),
                 identity: baseline.identity,
                 additionalCapabilities: baseline.additionalCapabilities,
                 storageProfile: {

@@ -18,7 +18,7 @@ export interface DataDiskInput {
 /** Where the OS comes from, as far as its Hyper-V generation can be told. */
 export type OsSource =
     | { kind: "marketplace"; publisher: pulumi.Input<string>; sku: pulumi.Input<string> }
-    | { kind: "customImage" }
+    | { kind: "customImage"; id: pulumi.Input<string> }
     | { kind: "vhd"; hyperVGeneration: pulumi.Input<string> };
 
 export interface BaselineArgs {
@@ -38,7 +38,7 @@ export interface DataDiskInputs {
     createOption: "Empty";
     diskSizeGB: pulumi.Input<number>;
     managedDisk: { storageAccountType: pulumi.Input<DataDiskStorageType> };
-    caching?: pulumi.Input<DataDiskCaching>;
+    caching?: pulumi.Input<DataDiskCaching | undefined>;
     deleteOption: "Delete";
 }
 
@@ -78,7 +78,10 @@ export function isGen2Sku(sku: string): boolean {
     return /(?:^|-)(?:g2|gen2|gensecond)(?:-|$)|azure-edition|^win11-/i.test(sku);
 }
 
-function securityTypeFor(context: Context, securityType: VmSecurityType | undefined, os: { kind: OsSource["kind"]; publisher?: string; sku?: string; hyperVGeneration?: string }): VmSecurityType {
+// A managed image (`Microsoft.Compute/images`), not a gallery image version (`.../galleries/<g>/images/<d>/versions/<v>`).
+const MANAGED_IMAGE_ID = /\/providers\/Microsoft\.Compute\/images\/([^/]+)$/i;
+
+function securityTypeFor(context: Context, securityType: VmSecurityType | undefined, os: { kind: OsSource["kind"]; publisher?: string; sku?: string; hyperVGeneration?: string; id?: string }): VmSecurityType {
     return validate.inComponent(context.component, context.name, () => {
         validate.enumValue("securityType", securityType, VmSecurityType as unknown as Record<string, string>);
         if (os.kind === "vhd") {
@@ -92,7 +95,16 @@ function securityTypeFor(context: Context, securityType: VmSecurityType | undefi
             return securityType ?? VmSecurityType.Standard;
         }
         if (os.kind === "customImage") {
-            // Its generation is in the image definition, which the package does not read; Azure checks it.
+            // Trusted Launch boots gallery images only: a managed image is not supported (Microsoft Learn, "Trusted
+            // launch for Azure virtual machines", unsupported features: managed images; Azure refuses the VM).
+            const managed = typeof os.id === "string" ? MANAGED_IMAGE_ID.exec(os.id) : null;
+            if (securityType === VmSecurityType.TrustedLaunch && managed) {
+                throw new validate.KmsInputError(
+                    `securityType: TrustedLaunch cannot boot a managed image, and customImageId ".../images/${managed[1]}" is one (Microsoft.Compute/images); ` +
+                        "publish it as an Azure Compute Gallery image version (a Trusted Launch capable Generation 2 image definition) and pass that version's ID as customImageId, or set securityType Standard",
+                );
+            }
+            // A gallery image's generation is in its image definition, which the package does not read; Azure checks it.
             return securityType ?? VmSecurityType.Standard;
         }
         const gen2 = isGen2Sku(os.sku ?? "");
@@ -114,7 +126,7 @@ function checkSecurity(context: Context, args: BaselineArgs, os: OsSource): Pick
             ? [[args.securityType, os.publisher, os.sku], (type, publisher, sku) => securityTypeFor(context, type, { kind: os.kind, publisher, sku })]
             : os.kind === "vhd"
               ? [[args.securityType, os.hyperVGeneration], (type, hyperVGeneration) => securityTypeFor(context, type, { kind: os.kind, hyperVGeneration })]
-              : [[args.securityType], (type) => securityTypeFor(context, type, { kind: os.kind })];
+              : [[args.securityType, os.id], (type, id) => securityTypeFor(context, type, { kind: os.kind, id })];
     const trusted = (...values: unknown[]) => choose(...values) === VmSecurityType.TrustedLaunch;
     return {
         // Standard is sent as no securityProfile: API 2024-11-01 has no "Standard" value, and unset means Standard there.
@@ -174,7 +186,7 @@ function checkDataDisks(context: Context, disks: DataDiskInput[], zoned: boolean
         });
         const caching =
             disk.caching === undefined
-                ? undefined
+                ? defaultCaching(typeOf(disk))
                 : whenKnown([disk.caching, typeOf(disk)], (value: DataDiskCaching, type: DataDiskStorageType) => {
                       validate.inComponent(context.component, context.name, () => checkCaching(`${field}.caching`, value, type));
                       return value;
@@ -211,6 +223,16 @@ function checkSize(field: string, value: number, type: DataDiskStorageType): voi
     }
 }
 
+/**
+ * Premium SSD v2 and Ultra Disk support no host caching, and an unset `caching` is not "none" to Azure: it applies its
+ * premium-storage default, ReadOnly, and refuses the VM ("... is not supported with caching type ReadOnly"; Microsoft
+ * Learn, "Deploy a Premium SSD v2" and "Ultra disks": host caching None only). So None is sent for them; other types
+ * keep Azure's default (None on Standard, ReadOnly on Premium). Undefined leaves the field out.
+ */
+function defaultCaching(type: pulumi.Input<DataDiskStorageType>): pulumi.Input<DataDiskCaching | undefined> | undefined {
+    return whenKnown([type], (t: DataDiskStorageType) => (DATA_ONLY_TYPES.includes(t) ? DataDiskCaching.None : undefined));
+}
+
 function checkCaching(field: string, value: DataDiskCaching, type: DataDiskStorageType): void {
     validate.enumValue(field, value, DataDiskCaching as unknown as Record<string, string>);
     if (DATA_ONLY_TYPES.includes(type) && value !== DataDiskCaching.None) {
@@ -243,6 +265,68 @@ function checkIdentities(context: Context, ids: pulumi.Input<pulumi.Input<string
     const plain = isPlain(ids) && (!Array.isArray(ids) || ids.every((id) => isPlain(id)));
     const list = plain ? (ids as string[]) : (pulumi.output(ids) as pulumi.Output<string[]>);
     return { type: compute.ResourceIdentityType.UserAssigned, userAssignedIdentities: validate.checkedInput(context, "userAssignedIdentityIds", list, checkIdentityIds) };
+}
+
+// What azure-native's invoke reports when the VM (or its resource group) does not exist: ARM's 404 ResourceNotFound
+// / ResourceGroupNotFound, which the provider's error text carries ("Code=\"ResourceNotFound\"", "RESPONSE 404").
+const NOT_FOUND = /NotFound|\b404\b/;
+
+/** The VM as it is in Azure, or undefined when there is none yet. Read once per VM, with the owner as parent. */
+async function readExistingVm(resourceGroupName: string, vmName: string, owner: pulumi.Resource): Promise<{ securityProfile?: { securityType?: string } } | undefined> {
+    try {
+        return (await compute.getVirtualMachine({ resourceGroupName, vmName }, { parent: owner })) as { securityProfile?: { securityType?: string } };
+    } catch (err) {
+        const reason = (err instanceof Error && err.message) || String(err);
+        if (NOT_FOUND.test(reason)) {
+            return undefined;
+        }
+        throw new validate.KmsInputError(
+            `securityType: VM "${vmName}" in resource group "${resourceGroupName}" could not be read to see whether it is Trusted Launch (${reason}); ` +
+                "check that the program's identity may read it",
+        );
+    }
+}
+
+/**
+ * `Standard` is sent as no `securityProfile` (API 2024-11-01 has no "Standard" value), and a PUT that leaves
+ * `securityProfile` out keeps what the VM has: a VM that exists as Trusted Launch would silently stay so, every
+ * `pulumi up` reporting success. Pulumi gives a program no access to the state of its earlier runs, and the VM may
+ * also have been switched outside Pulumi, so the VM itself is what tells: in a preview (`pulumi preview`, and the
+ * preview `pulumi up` runs first), when Standard is to be sent, the VM is read once; one that is Trusted Launch fails
+ * the VM's input with the documented way to switch it (Microsoft Learn, "Enable Trusted launch on existing Azure VMs",
+ * roll back: security type Standard while the VM is deallocated). A VM that does not exist yet is created Standard.
+ * Not in `pulumi up --skip-preview` (no preview runs) and not for names a preview does not know yet.
+ */
+export function refuseLeavingTrustedLaunch(
+    context: Context,
+    securityProfile: pulumi.Input<TrustedLaunchProfile | undefined>,
+    resourceGroupName: pulumi.Input<string>,
+    vmName: pulumi.Input<string>,
+    owner: pulumi.Resource,
+): pulumi.Input<TrustedLaunchProfile | undefined> {
+    if (!pulumi.runtime.isDryRun() || (isPlain(securityProfile) && securityProfile !== undefined)) {
+        return securityProfile;
+    }
+    return pulumi.all([securityProfile, resourceGroupName, vmName]).apply(async ([profile, rg, vm]) => {
+        if (profile !== undefined) {
+            return profile;
+        }
+        const existing = await readExistingVm(rg, vm, owner).catch((err: unknown) =>
+            validate.inComponent(context.component, context.name, () => {
+                throw err;
+            }),
+        );
+        if (existing?.securityProfile?.securityType?.toLowerCase() === "trustedlaunch") {
+            validate.inComponent(context.component, context.name, () => {
+                throw new validate.KmsInputError(
+                    `securityType: Standard would not switch VM "${vm}" in resource group "${rg}" from Trusted Launch (Azure keeps a securityProfile the update leaves out); ` +
+                        `keep securityType TrustedLaunch, or switch the VM first: deallocate it, set its security type to Standard (az vm update -g ${rg} -n ${vm} --security-type Standard), ` +
+                        "start it, then run pulumi up",
+                );
+            });
+        }
+        return undefined;
+    });
 }
 
 /** Checks the baseline args (plain values now, Outputs when they resolve) and returns the inputs they become. */

@@ -59,6 +59,13 @@ test("hub-firewall: the spoke's only way out is the hub firewall, and KMS gets t
     const peerings = Object.fromEntries(h.ofType("azure-native:network:VirtualNetworkPeering").map((p) => [p.name, p.inputs]));
     expect(peerings["hub-to-spoke"]).toMatchObject({ virtualNetworkName: "hub-vnet", remoteVirtualNetwork: { id: `${SUB}/virtualNetworks/spoke-vnet` }, allowForwardedTraffic: true, allowVirtualNetworkAccess: true });
     expect(peerings["spoke-to-hub"]).toMatchObject({ virtualNetworkName: "spoke-vnet", remoteVirtualNetwork: { id: `${SUB}/virtualNetworks/hub-vnet` }, allowForwardedTraffic: true, allowVirtualNetworkAccess: true });
+    // Each peering waits for the subnets of both networks: a subnet write leaves its network Updating, and a peering
+    // whose remote network is not provisioned is refused (400 ReferencedResourceNotProvisioned).
+    const subnetUrns = h.ofType("azure-native:network:Subnet").map((subnet) => subnet.urn);
+    expect(subnetUrns).toHaveLength(2);
+    for (const peering of h.ofType("azure-native:network:VirtualNetworkPeering")) {
+        expect(peering.dependencies).toEqual(expect.arrayContaining(subnetUrns));
+    }
 
     // What the package adds: one network rule from the spoke to the KMS IPs on TCP 1688, after the firewall exists.
     const group = h.one("azure-native:network:FirewallPolicyRuleCollectionGroup");
@@ -76,6 +83,8 @@ test("hub-firewall: the spoke's only way out is the hub firewall, and KMS gets t
     const firewallUrn = urn("azure-native:network:AzureFirewall");
     const kmsComponent = h.one("azure-kms-activation:index:KmsFirewallRules");
     expect(kmsComponent.dependencies).toContain(firewallUrn);
+    // The component's dependsOn reaches its group (Pulumi does not pass it to a component's children by itself).
+    expect(group.dependencies).toContain(firewallUrn);
 
     // Each activation waits for the rule, the default route and both peerings: the whole path to KMS.
     const path = [group.urn, urn("azure-native:network:Route"), urn("azure-native:network:VirtualNetworkPeering", "hub-to-spoke"), urn("azure-native:network:VirtualNetworkPeering", "spoke-to-hub")];

@@ -94,6 +94,10 @@ export const hostileCases: HostileCase[] = [
     ...each("KmsActivation", "rerunToken", ["$(calc)", "a b", "x".repeat(65), "tok`en", ""], true, activation((v) => ({ rerunToken: v }))),
     ...each("KmsActivation", "mechanism", ["Ssh"], false, activation((v) => ({ mechanism: v }))),
     ...each("KmsActivation", "vmScaleSetName", ["vmss;calc", "vmss web", ""], true, (m, name, v) => new m.KmsActivation(name, { resourceGroupName: "rg", vmScaleSetName: v })),
+    // tags, on every component that has them (Azure: at most 50, names <= 512 characters without < > % & \\ ? /, values <= 256).
+    ...each("KmsWindowsVm", "tags", [Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, "v"])), { ["k".repeat(600)]: "v" }, { "a<b>": "v" }, { "cost/center": "v" }, { owner: "v".repeat(257) }], true, vm((v) => ({ tags: v }))),
+    ...each("KmsNetwork", "tags", [{ "50%": "v" }, { "why?": "v" }, { "": "v" }], true, network((v) => ({ tags: v }))),
+    ...each("KmsActivation", "tags", [{ "a\\b": "v" }, { "R&D": "v" }, { owner: 42 }], true, activation((v) => ({ tags: v }))),
     // KmsWindowsVm
     ...each("KmsWindowsVm", "adminUsername", ["admin", "kms;admin", "a".repeat(21), "kmsadmin."], true, vm((v) => ({ adminUsername: v }))),
     ...each("KmsWindowsVm", "adminPassword", ["short1!A", "nocomplexitypassword", `${"x".repeat(124)}A1`], true, vm((v) => ({ adminPassword: v })), true),
