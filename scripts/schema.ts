@@ -1,6 +1,6 @@
 // `npm run schema`: writes schema.json, the Pulumi package schema inferred from the TypeScript sources, exactly
 // as `pulumi package add` infers it. test/schema.test.ts fails when the committed file drifts from the sources.
-import { writeFileSync } from "fs";
+import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { KmsActivation, KmsEgressRules, KmsFirewallRules, KmsNetwork, KmsWindowsVm } from "../src";
@@ -18,9 +18,39 @@ export function componentProvider(): ComponentProvider {
     } as ConstructorParameters<typeof ComponentProvider>[0]);
 }
 
-/** The inferred schema as committed: stable key order, two-space indent, final newline. */
+/** What the Pulumi Registry shows and files the package under, beside what the inference gives. */
+export const REGISTRY = {
+    displayName: "Azure KMS Activation",
+    publisher: "azure-kms-activation contributors",
+    // The registry's facets: a component package, in the infrastructure category.
+    registryKeywords: ["kind/component", "category/infrastructure"],
+};
+
+/**
+ * The inferred schema as committed, with the registry metadata (display name, publisher, keywords, repository,
+ * homepage, license: package.json is their one source) after name and version: stable key order, two-space
+ * indent, final newline.
+ */
 export async function inferredSchemaText(provider: ComponentProvider = componentProvider()): Promise<string> {
-    const schema = JSON.parse(await provider.getSchema());
+    const { name, version, description, ...rest } = JSON.parse(await provider.getSchema());
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+        keywords: string[];
+        license: string;
+        homepage: string;
+        repository: { url: string };
+    };
+    const schema = {
+        name,
+        displayName: REGISTRY.displayName,
+        version,
+        description,
+        keywords: [...pkg.keywords, ...REGISTRY.registryKeywords],
+        homepage: pkg.homepage,
+        license: pkg.license,
+        publisher: REGISTRY.publisher,
+        repository: pkg.repository.url.replace(/^git\+/, "").replace(/\.git$/, ""),
+        ...rest,
+    };
     return `${JSON.stringify(schema, null, 2)}\n`;
 }
 

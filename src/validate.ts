@@ -2,8 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { kmsClientKeyForSku, kmsClientKeyProduct } from "./kms/keys";
 import { CustomKmsServer } from "./types";
 
-/** A user input the package refuses; the message names the component, the field, and the fix. */
-export class KmsInputError extends Error {
+/**
+ * A user input the package refuses; the message names the component, the field, and the fix. A Pulumi `RunError`:
+ * the engine's Node.js host prints a RunError as its message alone, one line, where any other error thrown in an
+ * `apply` is "failed with an unhandled exception" and a stack trace (@pulumi/pulumi cmd/run/run.js).
+ */
+export class KmsInputError extends pulumi.RunError {
     constructor(message: string) {
         super(message);
         this.name = "KmsInputError";
@@ -17,10 +21,15 @@ function fail(field: string, problem: string, fix: string): never {
     throw new KmsInputError(`${field}: ${problem}; ${fix}`);
 }
 
-// Shows a refused value without letting it flood or forge the message.
+// The longest refused value shown whole: an Azure resource ID may be 1,024 characters, and the part that is wrong
+// is often at its end (a long subnet ID cut at 60 characters hid the typo).
+const SHOWN_WHOLE = 1100;
+
+// Shows a refused value whole (JSON-quoted: control characters cannot forge the message), or, past SHOWN_WHOLE, its
+// start and end with the length.
 function shown(value: unknown): string {
     const text = JSON.stringify(value) ?? String(value);
-    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+    return text.length > SHOWN_WHOLE ? `${text.slice(0, 500)}...${text.slice(-500)} (${text.length} characters)` : text;
 }
 
 /** Runs `checks`, prefixing any refusal with the component type and name so the user can find it. */
@@ -65,7 +74,11 @@ export function ifPlain<T>(value: pulumi.Input<T> | undefined, check: (value: T)
 }
 
 export function required(field: string, value: unknown): void {
-    if (value === undefined || value === null || value === "") {
+    if (value === "") {
+        // Given, but empty (often a config value or an output that is not set yet): not "missing".
+        fail(field, "is empty", `give ${field} a value`);
+    }
+    if (value === undefined || value === null) {
         fail(field, "is required", `set ${field}`);
     }
 }
@@ -307,10 +320,42 @@ export function resourceId(field: string, value: string, providerType: string): 
     }
 }
 
+// A subnet ID, segment by segment: a fixed word, or a name.
+const SUBNET_ID_SEGMENTS = ["subscriptions", null, "resourceGroups", null, "providers", "Microsoft.Network", "virtualNetworks", null, "subnets", null];
+
+/** Where a string that is not a subnet ID goes wrong: the first segment that does not fit, said as the fix. */
+function subnetIdProblem(value: string): string {
+    if (value === "") {
+        return "is empty";
+    }
+    if (value.length > 1024) {
+        return `${shown(value)} is ${value.length} characters, more than an Azure resource ID's 1024`;
+    }
+    if (!value.startsWith("/")) {
+        return `${shown(value)} is not a subnet ID (a full ID starts with /subscriptions/)`;
+    }
+    const segments = value.slice(1).split("/");
+    for (let i = 0; i < SUBNET_ID_SEGMENTS.length; i++) {
+        const want = SUBNET_ID_SEGMENTS[i];
+        const got = segments[i];
+        if (got === undefined) {
+            return `${shown(value)} is not a subnet ID: it ends after ${i} segments, before ${want === null ? `the ${SUBNET_ID_SEGMENTS[i - 1]} name` : `"${want}"`}`;
+        }
+        if (want === null ? !new RegExp(`^${ID_SEGMENT}$`).test(got) : got.toLowerCase() !== want.toLowerCase()) {
+            return `${shown(value)} is not a subnet ID: segment ${i + 1} is ${shown(got)}, where ${want === null ? `a ${SUBNET_ID_SEGMENTS[i - 1]} name` : `"${want}"`} belongs`;
+        }
+    }
+    return `${shown(value)} is not a subnet ID: ${segments.length - SUBNET_ID_SEGMENTS.length} segment(s) after the subnet name`;
+}
+
 export function subnetId(field: string, value: string): void {
     const re = new RegExp(`^/subscriptions/${ID_SEGMENT}/resourceGroups/${ID_SEGMENT}/providers/Microsoft\\.Network/virtualNetworks/${ID_SEGMENT}/subnets/${ID_SEGMENT}$`, "i");
     if (typeof value !== "string" || value.length > 1024 || !re.test(value)) {
-        fail(field, `${shown(value)} is not a subnet ID`, "give /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>");
+        fail(
+            field,
+            typeof value === "string" ? subnetIdProblem(value) : `${shown(value)} is not a subnet ID`,
+            "give /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
+        );
     }
 }
 

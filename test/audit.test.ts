@@ -192,9 +192,45 @@ describe("audit", () => {
     });
 });
 
-describe("the README's audit output", () => {
-    test("every line shown in the README is what audit prints for the BGP forced-tunnel fixtures", () => {
-        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+describe("audit: az's text output, and the subnet the files do not name", () => {
+    const scratch = fs.mkdtempSync(path.join(require("os").tmpdir(), "kms-audit-"));
+    afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+    test.each([
+        [
+            "table",
+            "Source    State    Address Prefix    Next Hop Type    Next Hop IP\n--------  -------  ----------------  ---------------  -------------\nDefault   Active   10.0.0.0/16       VnetLocal\nUser      Active   0.0.0.0/0         VirtualAppliance 10.100.0.4\n",
+        ],
+        ["tsv", "Default\tActive\t10.0.0.0/16\tVnetLocal\nUser\tActive\t0.0.0.0/0\tVirtualAppliance\t10.100.0.4\n"],
+    ])("az … -o %s is refused with the fix: use -o json (exit 2, one line)", (format, text) => {
+        const file = path.join(scratch, `routes.${format}`);
+        fs.writeFileSync(file, text);
+        const { code, out, err } = audit("--routes", file, "--nsgs", path.join(BGP, "effective-nsgs.json"));
+        expect(code).toBe(2);
+        expect(out).toBe("");
+        expect(err).toBe(`audit: --routes file "${file}" is az's ${format} output, not JSON; run the az command again with -o json (the text leaves out what the check needs)\n`);
+    });
+
+    test("without --subnet, the fix says the VM's subnet (never a made-up name) and a note names the flag and the az command", () => {
+        const { out } = audit("--routes", path.join(BGP, "effective-routes.json"), "--nsgs", path.join(BGP, "effective-nsgs.json"));
+        expect(out).not.toContain("(the VM's subnet)");
+        expect(out).toContain("to a route table associated with the VM's subnet (the longest prefix");
+        expect(out.trimEnd().split("\n").pop()).toBe(
+            "Note: the VM's subnet: the files do not name it; give --subnet <file> from `az network vnet subnet show -g <rg> --vnet-name <vnet> -n <subnet> -o json` " +
+                "(or --nic <file> from `az network nic show -g <rg> -n <nic> -o json`, which names it)",
+        );
+    });
+
+    test("with --subnet and --nic the subnet is named and there is no note", () => {
+        const { out } = audit(...bgpArgs("effective-routes.json"));
+        expect(out).not.toContain("the VM's subnet");
+        expect(out).not.toContain("Note:");
+    });
+});
+
+describe("the documented audit output (docs/reachability.md)", () => {
+    test("every line shown in docs/reachability.md is what audit prints for the BGP forced-tunnel fixtures", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "docs", "reachability.md"), "utf8");
         const blocks = [...readme.matchAll(/```\n([^`]*?Verdict: [^`]*?)```/g)].map((m) => m[1]);
         expect(blocks).toHaveLength(2);
         const outputs = [audit(...bgpArgs("effective-routes.json")).out, audit(...bgpArgs("effective-routes-with-kms-routes.json")).out];

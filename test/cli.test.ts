@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from "child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { droppingExitListeners, isolatedRequire } from "./harness";
 import { CliIo, main } from "../src/cli/main";
 import { Plan, PLAN_USAGE } from "../src/cli/plan";
 
@@ -21,8 +22,8 @@ interface Ran {
 async function cli(...argv: string[]): Promise<Ran> {
     const out: string[] = [];
     const err: string[] = [];
-    const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), readFile: () => "", cwd: ROOT, load: (file: string) => jest.isolateModules(() => require(file)) } as CliIo;
-    const code = await main(argv, io);
+    const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), readFile: () => "", cwd: ROOT, load: isolatedRequire } as CliIo;
+    const code = await droppingExitListeners(async () => main(argv, io));
     return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
@@ -112,10 +113,11 @@ describe("plan <folder>: a program that is not one of the examples", () => {
         plan = JSON.parse(run.out);
     });
 
-    test("reads Pulumi.yaml and the only stack file; secure config is [secret]; project config defaults apply", () => {
+    test("reads Pulumi.yaml and the only stack file; secure config and keys named *Token/*Password are [secret]; project config defaults apply", () => {
         expect(plan).toMatchObject({ offline: true, program: "test/fixtures/platform-spoke", example: null, project: "platform-spoke", stack: "dev" });
         expect(plan.config).toEqual({
-            "platform-spoke:rerunToken": "1",
+            // By its name (password, secret, token, key), as the README says, though this token only triggers a re-run.
+            "platform-spoke:rerunToken": "[secret]",
             "azure-native:location": "westeurope",
             "platform-spoke:spokeResourceGroup": "rg-spoke-prod",
             "platform-spoke:vms": '["app-01","app-02"]',
@@ -162,11 +164,11 @@ describe("plan <folder>: a program that is not one of the examples", () => {
         expect(plan.offlineAnswers).toEqual([{ token: "azure-native:authorization:getClientConfig", assumption: "the all-zero subscription, tenant and client IDs" }]);
     });
 
-    test("--stack and --config: the stack named, values over the stack file (a secret given in clear is no longer [secret])", async () => {
+    test("--stack and --config: the stack named, values over the stack file (a password given in clear is still [secret])", async () => {
         const run = await cli("plan", "test/fixtures/platform-spoke", "--stack", "dev", "--config", "vms=[\"app-09\"]", "--config", "jumpHostPassword=x", "--json");
         const parsed: Plan = JSON.parse(run.out);
         expect(parsed.activations.map((a) => a.vm)).toEqual(["app-09"]);
-        expect(parsed.config["platform-spoke:jumpHostPassword"]).toBe("x");
+        expect(parsed.config["platform-spoke:jumpHostPassword"]).toBe("[secret]");
     });
 
     test("a JavaScript program whose main is a folder; text output", async () => {
@@ -185,6 +187,25 @@ describe("plan <folder>: a program that is not one of the examples", () => {
             `plan: test/fixtures/platform-spoke: the program failed: KmsEgressRules "spoke": resourceGroupName: "rg/bad" is not a resource group name; use 1 to 90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'`,
         );
         expect(run.out).toBe("");
+    });
+});
+
+describe("plan: a refusal inside an Output is one line", () => {
+    test.each([
+        ["a typo deep in a long subnet ID", `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-network-prod/providers/Microsoft.Network/virtualNetwork/vnet-hub-westeurope-001/subnets/workloads`, 'is not a subnet ID: segment 7 is "virtualNetwork", where "virtualNetworks" belongs; give /subscriptions/'],
+        ["an empty subnet ID", "", "subnetId: is empty; give /subscriptions/"],
+    ])("%s: exit 1, the component, the field, the value whole and the fix, no stack", (_what, subnetId, part) => {
+        // In a process of its own, as a user runs it: the refusal is an unhandled rejection, which jest's sandbox
+        // does not deliver to the program run's handler, and which the command's last-resort handler used to print
+        // with its stack.
+        const ran = spawnSync("npm", ["run", "--silent", "plan", "--", "test/fixtures/output-subnet", "--config", `subnetId=${subnetId}`], { cwd: ROOT, encoding: "utf8" });
+        const run = { code: ran.status, out: ran.stdout, err: ran.stderr.replace(/\n$/, "") };
+        expect(run.code).toBe(1);
+        expect(run.out).toBe("");
+        expect(run.err.split("\n")).toHaveLength(1);
+        expect(run.err).toContain(`plan: test/fixtures/output-subnet: the program failed: KmsWindowsVm "app-01": subnetId: `);
+        expect(run.err).toContain(part);
+        expect(run.err).toContain(subnetId);
     });
 });
 
@@ -217,6 +238,17 @@ describe("plan: bad input exits 2 with one clear line", () => {
             "plan: examples/quickstart: the program needs config azure-kms-quickstart:adminPassword: pass --config adminPassword=<value> or set it in Pulumi.<stack>.yaml",
         ],
     ];
+    test("every missing required config key in one run, whatever type the program asks for (a number too)", async () => {
+        const run = await cli("plan", "test/fixtures/secret-routes", "--config", "deployNote=n");
+        expect(run).toEqual({
+            code: 2,
+            out: "",
+            err:
+                "plan: test/fixtures/secret-routes: the program needs config secret-routes:vmCredential, secret-routes:dbPassword, secret-routes:ipCount: " +
+                "pass --config vmCredential=<value> --config dbPassword=<value> --config ipCount=<value> or set them in Pulumi.<stack>.yaml",
+        });
+    });
+
     test.each(cases)("%s", async (_what, argv, line) => {
         const run = await cli("plan", ...argv());
         expect(run).toEqual({ code: 2, out: "", err: line });

@@ -27,6 +27,7 @@ test("one file per example target and per example stack file", () => {
         "hub-firewall.json",
         "on-prem-kms.json",
         "quickstart.json",
+        "scale-set.json",
         "sovereign-clouds.china.json",
         "sovereign-clouds.json",
         "sovereign-clouds@china.json",

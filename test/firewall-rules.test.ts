@@ -166,7 +166,7 @@ describe("KmsFirewallRules refusals (plain values: at construction, before any c
         ["group priority 150.5", { ruleCollectionGroupPriority: 150.5 }, 'KmsFirewallRules "fw": ruleCollectionGroupPriority: 150.5 is not an Azure Firewall policy priority'],
         ["collection priority 0", { ruleCollectionPriority: 0 }, 'KmsFirewallRules "fw": ruleCollectionPriority: 0 is not an Azure Firewall policy priority'],
         ["collection priority 70000", { ruleCollectionPriority: 70000 }, 'KmsFirewallRules "fw": ruleCollectionPriority: 70000 is not an Azure Firewall policy priority'],
-        ["missing policy", { firewallPolicyName: "" }, 'KmsFirewallRules "fw": firewallPolicyName: is required; set firewallPolicyName'],
+        ["empty policy name", { firewallPolicyName: "" }, 'KmsFirewallRules "fw": firewallPolicyName: is empty; give firewallPolicyName a value'],
         ["bad policy name", { firewallPolicyName: "fwp;calc" }, 'KmsFirewallRules "fw": firewallPolicyName: "fwp;calc" is not a valid Azure resource name'],
         ["bad group name", { ruleCollectionGroupName: "kms-" }, 'KmsFirewallRules "fw": ruleCollectionGroupName: "kms-" is not a valid Azure resource name'],
         ["bad resource group", { resourceGroupName: "rg." }, 'KmsFirewallRules "fw": resourceGroupName: "rg." is not a resource group name'],

@@ -50,12 +50,28 @@ const vm = new KmsWindowsVm("shop-01", {
 export const kmsEndpoint = vm.kmsEndpoint;
 `;
 
-const POLICY = `import { PolicyPack } from "@pulumi/policy";
+// As examples/policy-pack/index.ts: PolicyPack from the module that declares it (see its README).
+const POLICY = `import { PolicyPack } from "@pulumi/policy/policy";
 import { createKmsActivationPolicies, kmsActivationPolicies } from "azure-kms-activation/policy";
 
 const policies: typeof kmsActivationPolicies = createKmsActivationPolicies({});
 new PolicyPack("shop-kms", { policies });
 `;
+
+/** `compilerOptions` of Pulumi's TypeScript templates (`pulumi new typescript`, `pulumi policy new azure-typescript`). */
+const PULUMI_TEMPLATE_OPTIONS = {
+    strict: true,
+    outDir: "bin",
+    target: "es2020",
+    module: "commonjs",
+    moduleResolution: "node",
+    sourceMap: true,
+    experimentalDecorators: true,
+    pretty: true,
+    noFallthroughCasesInSwitch: true,
+    noImplicitReturns: true,
+    forceConsistentCasingInFileNames: true,
+};
 
 const RESOLUTIONS: Record<string, { module: string; moduleResolution: string }> = {
     node: { module: "commonjs", moduleResolution: "node" },
@@ -123,9 +139,24 @@ describe("the packed tarball in a fresh Pulumi program", () => {
                 files: ["index.ts", "policy.ts"],
             }),
         );
-        // skipLibCheck as in this repository: checking azure-native's declarations costs ~30 s per run (with it off,
-        // the only errors are in @pulumi/policy 1.21's own index.d.ts).
+        // skipLibCheck as in this repository: checking azure-native's declarations costs ~30 s per run (the policy
+        // pack is also checked without it, below).
         const tsc = timed(`tsc ${name}`, () => spawnSync("node", [path.join(consumer, "node_modules", "typescript", "bin", "tsc"), "-p", config], { cwd: consumer, encoding: "utf8" }));
+        expect(tsc.stdout + tsc.stderr).toBe("");
+        expect(tsc.status).toBe(0);
+    });
+
+    test("the policy pack compiles under Pulumi's template tsconfig (strict, moduleResolution node, no skipLibCheck)", () => {
+        const config = path.join(consumer, "tsconfig.json");
+        // The compiler options of Pulumi's `pulumi new typescript` / policy pack templates, as they are.
+        writeFileSync(
+            config,
+            JSON.stringify({ compilerOptions: PULUMI_TEMPLATE_OPTIONS, files: ["policy.ts"] }, null, 4),
+        );
+        const tsc = timed("tsc policy (template, no skipLibCheck)", () =>
+            spawnSync("node", [path.join(consumer, "node_modules", "typescript", "bin", "tsc"), "-p", config, "--noEmit"], { cwd: consumer, encoding: "utf8" }),
+        );
+        expect(JSON.parse(readFileSync(config, "utf8")).compilerOptions.skipLibCheck).toBeUndefined();
         expect(tsc.stdout + tsc.stderr).toBe("");
         expect(tsc.status).toBe(0);
     });

@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from "child_process";
 import { readFileSync } from "fs";
 import * as path from "path";
+import { droppingExitListeners, isolatedRequire } from "./harness";
 import { runExample } from "../src/cli/examples";
 import { buildPlan, parseArgs, Plan, renderMermaid, renderText } from "../src/cli/plan";
 import { readProgramFolder, runProgram } from "../src/cli/program";
-import { PlanVmReachability, stackResources } from "../src/cli/reachability";
+import { PlanAddress, PlanVmReachability, renderReachability, stackResources } from "../src/cli/reachability";
 import { kmsActivationPolicies, KmsActivationPolicy } from "../src/policy";
 import { runStack } from "./policy-args";
 
@@ -62,7 +63,7 @@ describe("offline plan (quickstart)", () => {
     });
 
     test("arguments: example or folder, --stack, --config, one of --json and --mermaid; anything else is refused with the fix", () => {
-        const base = { isFolder: false, stack: undefined, config: {}, strict: false };
+        const base = { isFolder: false, stack: undefined, config: {}, secretConfig: {}, strict: false };
         expect(parseArgs([])).toEqual({ ...base, target: "quickstart", format: "text" });
         expect(parseArgs(["on-prem-kms", "--json"])).toEqual({ ...base, target: "on-prem-kms", format: "json" });
         expect(parseArgs(["--mermaid", "sovereign-clouds:china"])).toEqual({ ...base, target: "sovereign-clouds:china", format: "mermaid" });
@@ -71,9 +72,11 @@ describe("offline plan (quickstart)", () => {
             isFolder: true,
             stack: "dev",
             config: { location: "northeurope", vms: '["a"]' },
+            secretConfig: {},
             format: "json",
             strict: false,
         });
+        expect(parseArgs(["--secret-config", "adminPassword=p", "--secret-config=token=t"]).secretConfig).toEqual({ adminPassword: "p", token: "t" });
         expect(parseArgs(["--strict", "hub-firewall"])).toEqual({ ...base, target: "hub-firewall", format: "text", strict: true });
         expect(() => parseArgs(["--strict=yes"])).toThrow("--strict takes no value");
         expect(parseArgs(["--stack=usgov", "../infra"])).toMatchObject({ target: "../infra", isFolder: true, stack: "usgov" });
@@ -84,7 +87,7 @@ describe("offline plan (quickstart)", () => {
         expect(() => parseArgs(["--config", "location"])).toThrow("--config location: expected <key>=<value>");
         expect(() => parseArgs(["quickstart", "on-prem-kms"])).toThrow('one program at a time: got "quickstart" and "on-prem-kms"');
         expect(() => parseArgs(["nope"])).toThrow(
-            'unknown example "nope"; known examples: byo-vhd-forced-tunnel, fleet-remediation, hub-firewall, on-prem-kms, quickstart, sovereign-clouds, sovereign-clouds:china (a folder: ./nope)',
+            'unknown example "nope"; known examples: byo-vhd-forced-tunnel, fleet-remediation, hub-firewall, on-prem-kms, quickstart, scale-set, sovereign-clouds, sovereign-clouds:china (a folder: ./nope)',
         );
     });
 });
@@ -120,7 +123,8 @@ describe("npm run plan (the command users run)", () => {
     test("hub-firewall as text: both VMs reachable through the firewall's network rule", () => {
         const out = execFileSync("npm", ["run", "--silent", "plan", "--", "hub-firewall"], { cwd: ROOT, encoding: "utf8" });
         expect(out).toContain("    VMs app-01, app-02 in subnet spoke-workloads -> KMS azkms.core.windows.net:1688 (AzurePublic): REACHABLE (3 of 3 KMS addresses reachable)");
-        expect(out).toContain('network rule "allow-kms-tcp-1688" (collection "allow-kms-activation", group "kms-activation") allows TCP 1688 to 23.102.135.246');
+        expect(out).toContain('network rule "allow-kms-tcp-1688" (collection "allow-kms-activation", group "kms-activation") allows TCP 1688 to <address>');
+        expect(out).toContain("        20.118.99.224, 40.83.235.53, 23.102.135.246 (port 1688)  reachable, each on the same path (<address> below):");
     });
 
     test("an unknown example: a clear error listing the known ones, and a non-zero exit", () => {
@@ -139,7 +143,7 @@ const reachabilityText = (p: Plan) => {
 };
 /** A program folder planned in this process; the package name maps to src/ through jest. */
 async function planFolder(folder: string) {
-    const run = await runProgram(readProgramFolder(path.join(ROOT, folder), folder), (file) => jest.isolateModules(() => require(file)));
+    const run = await droppingExitListeners(() => runProgram(readProgramFolder(path.join(ROOT, folder), folder), isolatedRequire));
     return { run, plan: buildPlan(run) };
 }
 
@@ -155,10 +159,61 @@ describe("plan: each Windows VM's KMS verdict and path (the reachability engine,
         expect(rulesOf(vm.addresses[0])).toEqual(["R1 pass", "N1 pass", "N1 pass", "E1 pass"]);
         const text = reachabilityText(plan);
         expect(text).toContain("    VM kms-vm-01 in subnet kms-net-subnet -> KMS azkms.core.windows.net:1688 (AzurePublic): REACHABLE (3 of 3 KMS addresses reachable)");
-        expect(text).toContain('            [R1] ok      user route "kms-20-118-99-224" of route table "kms-net-routes" (20.118.99.224/32 -> Internet) carries 20.118.99.224: longest matching prefix (/32).');
-        expect(text).toContain('            [N1] ok      subnet NSG: NSG "kms-net-nsg" rule "allow-kms-tcp-1688-out" (priority 100) allows TCP 1688 to 20.118.99.224.');
+        // Three paths that differ only by the address (each its own /32 route): one block, the addresses listed.
+        expect(text).toContain("        20.118.99.224, 40.83.235.53, 23.102.135.246 (port 1688)  reachable, each on the same path (<address> below):");
+        expect(text).toContain('            [R1] ok      user route "kms-<address>" of route table "kms-net-routes" (<address>/32 -> Internet) carries <address>: longest matching prefix (/32).');
+        expect(text).toContain('            [N1] ok      subnet NSG: NSG "kms-net-nsg" rule "allow-kms-tcp-1688-out" (priority 100) allows TCP 1688 to <address>.');
+        expect(text.match(/\[R1\]/g)).toHaveLength(1);
         expect(text).toContain('            egress: NAT gateway "kms-net-nat", public IP "kms-net-nat-ip" (address assigned by Azure at deployment)');
         expect(text).not.toMatch(/blocked|UNKNOWN|not seen offline/);
+    });
+
+    test("byo-vhd-forced-tunnel (IpAddress host form): every address the guest tries is named, in the activation and the verdict", async () => {
+        const byo = buildPlan(await runExample("byo-vhd-forced-tunnel"));
+        expect(byo.activations.map((a) => [a.vm, a.kmsEndpoint, a.kmsHosts])).toEqual([["legacy-app-01", "20.118.99.224:1688", KMS_IPS]]);
+        const text = renderText(byo);
+        expect(text).toContain(`    VM legacy-app-01: CustomScriptExtension -> slmgr /skms <the first of ${KMS_IPS.join(", ")} that accepts TCP>:1688`);
+        expect(text).toContain(
+            `    VM legacy-app-01 in subnet spoke-workloads -> KMS ${KMS_IPS.join(", ")} port 1688 (AzurePublic; IpAddress host form: the guest uses the first that accepts TCP): REACHABLE (3 of 3 KMS addresses reachable)`,
+        );
+    });
+
+    test("only paths that differ get lines of their own: two addresses on /32 routes fold, the third on the forced tunnel stands alone", () => {
+        const step = (rule: string, outcome: "pass" | "block", detail: string) => ({ rule, kind: "route", element: "e", outcome, detail }) as PlanAddress["steps"][number];
+        const onRoute = (ip: string): PlanAddress => ({
+            address: ip,
+            port: 1688,
+            verdict: "reachable",
+            steps: [step("R1", "pass", `user route "kms-${ip.replace(/\./g, "-")}" (${ip}/32 -> Internet) carries ${ip}.`)],
+            egress: 'NAT gateway "nat"',
+            publicIpSource: null,
+        }) as PlanAddress;
+        const tunnelled: PlanAddress = {
+            address: KMS_IPS[2],
+            port: 1688,
+            verdict: "blocked",
+            steps: [step("R3", "block", `user route "default" (0.0.0.0/0 -> VirtualNetworkGateway) carries ${KMS_IPS[2]}.`)],
+            publicIpSource: null,
+        } as PlanAddress;
+        const vm: PlanVmReachability = {
+            vm: "app-01",
+            inProgram: true,
+            subnet: "spoke",
+            kms: { endpoint: "azkms.core.windows.net:1688", source: "AzurePublic", custom: false, addresses: KMS_IPS },
+            verdict: "blocked",
+            addresses: [onRoute(KMS_IPS[0]), onRoute(KMS_IPS[1]), tunnelled],
+            unseen: [],
+            blame: null,
+            assuming: null,
+        };
+        expect(renderReachability([vm])).toEqual([
+            "    VM app-01 in subnet spoke -> KMS azkms.core.windows.net:1688 (AzurePublic): BLOCKED (2 of 3 KMS addresses reachable)",
+            `        ${KMS_IPS[0]}, ${KMS_IPS[1]} (port 1688)  reachable, each on the same path (<address> below):`,
+            '            [R1] ok      user route "kms-<address>" (<address>/32 -> Internet) carries <address>.',
+            '            egress: NAT gateway "nat"',
+            `        ${KMS_IPS[2]}:1688  blocked`,
+            `            [R3] BLOCKS  user route "default" (0.0.0.0/0 -> VirtualNetworkGateway) carries ${KMS_IPS[2]}.`,
+        ]);
     });
 
     test("hub-firewall: both VMs reachable through the Azure Firewall's network rule from KmsFirewallRules, on the spoke's 0/0 to its private IP", async () => {
@@ -187,7 +242,7 @@ describe("plan: each Windows VM's KMS verdict and path (the reachability engine,
         const text = reachabilityText(hub);
         expect(text).toContain("    VMs app-01, app-02 in subnet spoke-workloads -> KMS azkms.core.windows.net:1688 (AzurePublic): REACHABLE (3 of 3 KMS addresses reachable)");
         expect(text).toContain(
-            '            [E3] ok      Azure Firewall "hub-firewall" (policy "hub-firewall-policy") at 10.100.0.4: network rule "allow-kms-tcp-1688" (collection "allow-kms-activation", group "kms-activation") allows TCP 1688 to 20.118.99.224; it SNATs to its public IP, an Azure public IP.',
+            '            [E3] ok      Azure Firewall "hub-firewall" (policy "hub-firewall-policy") at 10.100.0.4: network rule "allow-kms-tcp-1688" (collection "allow-kms-activation", group "kms-activation") allows TCP 1688 to <address>; it SNATs to its public IP, an Azure public IP.',
         );
         expect(text).toContain('            egress: Azure Firewall "hub-firewall" (policy "hub-firewall-policy") (SNAT to its public IP), public IP "hub-firewall-ip" (address assigned by Azure at deployment)');
         // The README's sample is this output, line for line.

@@ -1,4 +1,4 @@
-import { EnforcementLevel, PolicyPack } from "@pulumi/policy";
+import { EnforcementLevel, PolicyPack } from "@pulumi/policy/policy";
 import * as fs from "fs";
 import * as path from "path";
 import { kmsEndpoint } from "../src/kms/endpoints";
@@ -11,7 +11,7 @@ import { UNKNOWN_VALUE, preview, resource, runResource, runStack } from "./polic
 import { K1, K2, base, kmsRoutes, route, table, tunnel } from "./reachability-cases";
 import { stackOf } from "./reachability-stack";
 
-jest.mock("@pulumi/policy", () => ({ ...jest.requireActual("@pulumi/policy"), PolicyPack: jest.fn() }));
+jest.mock("@pulumi/policy/policy", () => ({ ...jest.requireActual("@pulumi/policy/policy"), PolicyPack: jest.fn() }));
 
 const NAMES: KmsPolicyName[] = ["kms-reachability", "kms-reachability-unverified", "kms-subnet-reachability", "kms-windows-vm-activation"];
 const ALL_NAMES: KmsPolicyName[] = [...NAMES, "kms-nsg-allow-least-privilege"];
@@ -116,6 +116,10 @@ describe("the pack", () => {
         const yaml = fs.readFileSync(path.join(__dirname, "../examples/policy-pack/PulumiPolicy.yaml"), "utf8");
         expect(yaml).toMatch(/^runtime: nodejs$/m);
         expect(yaml).toMatch(/^description: \S/m);
+        // The pack's own text is current: no retired policy's subject, no repository-only path.
+        const readme = fs.readFileSync(path.join(__dirname, "../examples/policy-pack/README.md"), "utf8");
+        expect(yaml).not.toMatch(/forced-tunnel routes|private subnets/);
+        expect(readme).not.toMatch(/`src\/|uses the repository/);
     });
 
     test("the example README names every policy and quotes exactly what each reports", async () => {

@@ -21,6 +21,15 @@ describe("the inferred schema", () => {
         expect(readFileSync(SCHEMA_PATH, "utf8")).toBe(inferred);
     });
 
+    test("carries the Pulumi Registry's metadata: display name, publisher, keywords with its facets, repository, homepage, license", () => {
+        const pkg = JSON.parse(readFileSync(`${__dirname}/../package.json`, "utf8"));
+        expect(Object.keys(schema).slice(0, 10)).toEqual(["name", "displayName", "version", "description", "keywords", "homepage", "license", "publisher", "repository", "resources"]);
+        expect(schema).toMatchObject({ name: "azure-kms-activation", displayName: "Azure KMS Activation", version: pkg.version, license: "Apache-2.0", publisher: expect.stringMatching(/\S/) });
+        expect(schema.keywords).toEqual(expect.arrayContaining(["kind/component", "category/infrastructure", "azure", "kms"]));
+        expect(schema.repository).toMatch(/^https:\/\/github\.com\/[^/]+\/azure-kms-activation$/);
+        expect(schema.homepage).toMatch(/^https:\/\//);
+    });
+
     test("has the five components", () => {
         expect(Object.keys(schema.resources).sort()).toEqual(["KmsActivation", "KmsEgressRules", "KmsFirewallRules", "KmsNetwork", "KmsWindowsVm"].map(TOKEN));
         for (const resource of Object.values<any>(schema.resources)) {

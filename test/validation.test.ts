@@ -21,6 +21,8 @@ const SUBNET_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Mi
 const VM = { resourceGroupName: "rg", subnetId: SUBNET_ID, adminUsername: "kmsadmin", adminPassword: "Correct-Horse-7-Battery" };
 const SECRET_KEY = "ABCDE-FGHJK-MNPQR-STVWX-YZ23";
 const SECRET_PASSWORD = "short1!";
+// The issue's case: a long ID whose typo (virtualNetwork) sat past the 60 characters the message used to show.
+const LONG_SUBNET_TYPO = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-network-prod-westeurope-001/providers/Microsoft.Network/virtualNetwork/vnet-hub-westeurope-001/subnets/workloads`;
 
 // Each bad input, how to make it, and the start of the error the user sees: component, name, field.
 const refusals: [string, () => unknown, string][] = [
@@ -30,7 +32,9 @@ const refusals: [string, () => unknown, string][] = [
     ["empty KMS IP list", () => new m.KmsEgressRules("e", { resourceGroupName: "rg", routeTableName: "rt", kmsIpAddresses: [] }), 'KmsEgressRules "e": kmsIpAddresses: must be a non-empty list'],
     ["NSG priority too low", () => new m.KmsEgressRules("e", { resourceGroupName: "rg", networkSecurityGroupName: "nsg", securityRulePriority: 99 }), 'KmsEgressRules "e": securityRulePriority: 99 is not an NSG rule priority; give a whole number from 100 to 4096'],
     ["route table name with a quote", () => new m.KmsEgressRules("e", { resourceGroupName: "rg", routeTableName: "rt'; drop" }), 'KmsEgressRules "e": routeTableName: "rt\'; drop" is not a valid Azure resource name'],
-    ["resource group missing", () => new m.KmsEgressRules("e", { resourceGroupName: "", routeTableName: "rt" }), 'KmsEgressRules "e": resourceGroupName: is required; set resourceGroupName'],
+    ["resource group empty (given, so not 'required')", () => new m.KmsEgressRules("e", { resourceGroupName: "", routeTableName: "rt" }), 'KmsEgressRules "e": resourceGroupName: is empty; give resourceGroupName a value'],
+    ["resource group missing", () => new m.KmsEgressRules("e", { resourceGroupName: undefined as never, routeTableName: "rt" }), 'KmsEgressRules "e": resourceGroupName: is required; set resourceGroupName'],
+    ["subnet ID empty", () => new m.KmsWindowsVm("w", { ...VM, subnetId: "" }), 'KmsWindowsVm "w": subnetId: is empty; give subnetId a value'],
     ["custom server host with a command", () => new m.KmsEgressRules("e", { resourceGroupName: "rg", networkSecurityGroupName: "nsg", customKmsServer: { host: "kms.contoso.com;calc", addressPrefixes: ["10.0.0.1/32"] } }), 'KmsEgressRules "e": customKmsServer.host: "kms.contoso.com;calc" is not a host name or IPv4 address'],
     ["custom server without prefixes", () => new m.KmsEgressRules("e", { resourceGroupName: "rg", networkSecurityGroupName: "nsg", customKmsServer: { host: "kms.contoso.com" } as never }), 'KmsEgressRules "e": customKmsServer.addressPrefixes: is required'],
     ["custom server bad CIDR", () => new m.KmsEgressRules("e", { resourceGroupName: "rg", networkSecurityGroupName: "nsg", customKmsServer: { host: "kms.contoso.com", addressPrefixes: ["10.0.0.0/33"] } }), 'KmsEgressRules "e": customKmsServer.addressPrefixes[0]: "10.0.0.0/33" is not an IPv4 CIDR prefix'],
@@ -51,7 +55,13 @@ const refusals: [string, () => unknown, string][] = [
     ["two image sources", () => new m.KmsWindowsVm("w", { ...VM, image: { publisher: "p", offer: "o", sku: "s" }, customImageId: "x" }), 'KmsWindowsVm "w": image, customImageId: only one image source may be set'],
     ["credentials with a VHD", () => new m.KmsWindowsVm("w", { ...VM, vhd: { sourceUri: "https://a1b.blob.core.windows.net/v/x.vhd", storageAccountId: "x" } }), 'KmsWindowsVm "w": adminUsername, adminPassword: an imported VHD keeps its own accounts'],
     ["VHD URL", () => new m.KmsWindowsVm("w", { resourceGroupName: "rg", subnetId: SUBNET_ID, vhd: { sourceUri: "http://evil/x.vhd", storageAccountId: "/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a" } }), 'KmsWindowsVm "w": vhd.sourceUri: "http://evil/x.vhd" is not a page-blob VHD URL'],
-    ["subnet ID", () => new m.KmsWindowsVm("w", { ...VM, subnetId: "vms" }), 'KmsWindowsVm "w": subnetId: "vms" is not a subnet ID; give /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>'],
+    ["subnet ID", () => new m.KmsWindowsVm("w", { ...VM, subnetId: "vms" }), 'KmsWindowsVm "w": subnetId: "vms" is not a subnet ID (a full ID starts with /subscriptions/); give /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>'],
+    [
+        "a long subnet ID: shown whole, the wrong segment named",
+        () => new m.KmsWindowsVm("w", { ...VM, subnetId: LONG_SUBNET_TYPO }),
+        `KmsWindowsVm "w": subnetId: "${LONG_SUBNET_TYPO}" is not a subnet ID: segment 7 is "virtualNetwork", where "virtualNetworks" belongs; give /subscriptions/`,
+    ],
+    ["a subnet ID cut short", () => new m.KmsWindowsVm("w", { ...VM, subnetId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet` }), `KmsWindowsVm "w": subnetId: "/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet" is not a subnet ID: it ends after 8 segments, before "subnets"; give /subscriptions/`],
     ["VM size", () => new m.KmsWindowsVm("w", { ...VM, vmSize: "D2s_v5" }), 'KmsWindowsVm "w": vmSize: "D2s_v5" is not a VM size; give a size such as Standard_D2s_v5'],
     ["OS disk type", () => new m.KmsWindowsVm("w", { ...VM, osDiskType: "Ultra" }), 'KmsWindowsVm "w": osDiskType: "Ultra" is not an OS disk type'],
     ["location", () => new m.KmsWindowsVm("w", { ...VM, location: "west-europe;" }), 'KmsWindowsVm "w": location: "west-europe;" is not an Azure location'],
@@ -97,6 +107,14 @@ describe("Input values are checked inside apply, with the same message", () => {
         await expect(rejection(make())).rejects.toThrow(message);
     });
 
+    test("a refusal inside an Output is a Pulumi RunError: the engine prints its message alone, one line, no stack", async () => {
+        const error = await rejection(v.checkedInput(context, "vmSize", pulumi.output("huge"), v.vmSize)).catch((e: unknown) => e);
+        // @pulumi/pulumi cmd/run/run.js: `if (RunError.isInstance(err)) log.error(err.message)`, any other error with its stack.
+        expect(pulumi.RunError.isInstance(error)).toBe(true);
+        expect(error).toBeInstanceOf(v.KmsInputError);
+        expect((error as Error).message).toBe('KmsWindowsVm "w": vmSize: "huge" is not a VM size; give a size such as Standard_D2s_v5');
+    });
+
     test("a valid Output passes through unchanged and keeps its secretness", async () => {
         const checked = v.checkedInput(context, "adminPassword", pulumi.secret("Correct-Horse-7-Battery"), v.adminPassword);
         expect(await pulumi.isSecret(checked as pulumi.Output<string>)).toBe(true);
@@ -114,7 +132,8 @@ describe("tags (Azure: at most 50, names 1-512 characters without < > % & \\ ? /
     test.each([
         [many(10000), "tags: 10000 tags; Azure allows at most 50 on a resource; keep 50 or fewer (several values can share one tag as JSON)"],
         [many(51), "tags: 51 tags; Azure allows at most 50 on a resource"],
-        [{ ["k".repeat(513)]: "v" }, `tags: tag name "${"k".repeat(56)}... is 513 characters; use 1 to 512 characters`],
+        // Shown whole (up to 1,100 characters), so the user sees the value that is refused.
+        [{ ["k".repeat(513)]: "v" }, `tags: tag name "${"k".repeat(513)}" is 513 characters; use 1 to 512 characters`],
         [{ "": "v" }, 'tags: tag name "" is 0 characters; use 1 to 512 characters'],
         ...["<", ">", "%", "&", "\\", "?", "/"].map((c) => [{ [`a${c}b`]: "v" }, `tags: tag name ${JSON.stringify(`a${c}b`)} contains ${JSON.stringify(c)}; Azure forbids < > % & \\ ? / in tag names; rename the tag`] as [object, string]),
         [{ owner: "v".repeat(257) }, 'tags: the value of tag "owner" is 257 characters; Azure allows at most 256; shorten it'],

@@ -99,10 +99,34 @@ function readJson(io: AuditIo, option: string, file: string): { json: unknown; f
     try {
         return { json: JSON.parse(text), file: label };
     } catch (err) {
+        const format = azTextFormat(text);
+        if (format) {
+            throw new UsageError(`${label} is az's ${format} output, not JSON; run the az command again with -o json (the text leaves out what the check needs)`);
+        }
         // Never V8's message: it quotes the start of the file.
         throw new UsageError(`${label} is not JSON: ${jsonParseError(text, err)}`);
     }
 }
+
+/**
+ * Whether a text is what `az … -o table` or `-o tsv` prints (a user's default output may be either, set by
+ * `az config set core.output=table`): a header line over a line of dashes, or tab-separated columns.
+ */
+function azTextFormat(text: string): "table" | "tsv" | undefined {
+    const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/).filter((l) => l.trim() !== "");
+    if (lines.length >= 2 && /^-+(\s+-+)*\s*$/.test(lines[1]) && !/^[[{]/.test(lines[0].trim())) {
+        return "table";
+    }
+    if (lines.length >= 1 && lines.every((l) => l.includes("\t")) && !/^[[{]/.test(lines[0].trim())) {
+        return "tsv";
+    }
+    return undefined;
+}
+
+// What supplies a subnet the files did not name, said where a message can only say "the VM's subnet".
+const SUBNET_NOTE =
+    "the VM's subnet: the files do not name it; give --subnet <file> from `az network vnet subnet show -g <rg> --vnet-name <vnet> -n <subnet> -o json` " +
+    "(or --nic <file> from `az network nic show -g <rg> -n <nic> -o json`, which names it)";
 
 const MARK: Record<PathStep["outcome"], string> = { pass: "ok     ", block: "BLOCKS ", unknown: "UNKNOWN" };
 
@@ -183,7 +207,8 @@ export function runAudit(argv: string[], io: AuditIo): number {
     } else {
         const missing = [...(args.subnet ? [] : ["--subnet"]), ...(args.nic ? [] : ["--nic"])];
         const note = missing.length > 0 ? ` (without ${missing.join(" and ")})` : "";
-        io.out(formatAudit(result, `KMS ${destination.host}:${destination.port} (${destination.source}) from ${nicName ?? "the NIC"}${note}`, notJudged));
+        const text = formatAudit(result, `KMS ${destination.host}:${destination.port} (${destination.source}) from ${nicName ?? "the NIC"}${note}`, notJudged);
+        io.out(text.includes("the VM's subnet") ? `${text}Note: ${SUBNET_NOTE}\n` : text);
     }
     return result.verdict === "reachable" ? AuditExit.Reachable : AuditExit.NotReachable;
 }

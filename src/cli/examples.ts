@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { CliInputError } from "./errors";
 import { Harness, InvokeMock } from "./mock-engine";
-import { ProgramRun, ProgramSpec, readProgramFolder, runProgram } from "./program";
+import { ProgramRun, ProgramSpec, readProgramFolder, runProgram, secretByName } from "./program";
 
 /** The examples folder: beside src/ (or dist/) in the repository and in the installed package. */
 export const EXAMPLES_DIR = path.join(__dirname, "..", "..", "examples");
@@ -43,7 +43,7 @@ export function isExampleName(name: string): boolean {
 }
 
 /** The spec of an example target, with its offline config; `config` overrides it. */
-export function exampleSpec(target: string, config: Record<string, string> = {}): ProgramSpec {
+export function exampleSpec(target: string, config: Record<string, string> = {}, secretConfig: Record<string, string> = {}): ProgramSpec {
     const [example, variant] = target.split(":");
     if (!listTargets().includes(target)) {
         if (exampleFolders().includes(example) && variant === undefined) {
@@ -62,7 +62,7 @@ export function exampleSpec(target: string, config: Record<string, string> = {})
     const configFile = path.join(dir, variant ? `offline-config.${variant}.json` : "offline-config.json");
     // `secrets` names the keys a real stack would hold encrypted: the plan shows them as [secret].
     const offline = JSON.parse(readFileSync(configFile, "utf8")) as { config: Record<string, unknown>; secrets?: string[] };
-    const values = { ...offline.config, ...config };
+    const values = { ...offline.config, ...config, ...secretConfig };
     const key = (k: string) => (k.includes(":") ? k : `${folder.project}:${k}`);
     return {
         ...folder,
@@ -70,7 +70,10 @@ export function exampleSpec(target: string, config: Record<string, string> = {})
         config: Object.fromEntries(
             Object.entries(values).map(([k, v]) => [key(k), typeof v === "string" ? v : JSON.stringify(v)]),
         ),
-        secretKeys: (offline.secrets ?? []).filter((k) => !(k in config)).map(key),
+        // The offline file's secrets, the --secret-config keys and every key whose name says secret (see secretByName).
+        secretKeys: [
+            ...new Set([...(offline.secrets ?? []).filter((k) => !(k in config)), ...Object.keys(secretConfig)].map(key).concat(Object.keys(values).map(key).filter(secretByName))),
+        ],
     };
 }
 

@@ -171,7 +171,16 @@ export function nodeLoader(spec: { dir: string; main: string; label: string }): 
     checkInstalled(spec.dir, spec.label);
     registerTypeScript(spec.main, spec.dir, spec.label);
     resolveOwnPackage();
-    return require;
+    // Afresh on each call (runProgram runs a program again to find every missing config key): the program's own
+    // files leave Node's module cache, its dependencies stay.
+    return (file) => {
+        for (const cached of Object.keys(require.cache)) {
+            if (cached.startsWith(spec.dir + path.sep) && !cached.includes(`${path.sep}node_modules${path.sep}`)) {
+                delete require.cache[cached];
+            }
+        }
+        return require(file);
+    };
 }
 
 /**

@@ -109,7 +109,7 @@ function providerPath(type: string, name: string, inputs: Record<string, unknown
 }
 
 // The Azure name a resource gets: its explicit name input when it has one, else the Pulumi name.
-const NAME_INPUTS = ["vmName", "routeName", "securityRuleName", "vmExtensionName", "runCommandName", "subnetName", "ruleCollectionGroupName"];
+const NAME_INPUTS = ["vmName", "routeName", "securityRuleName", "vmExtensionName", "runCommandName", "subnetName", "ruleCollectionGroupName", "vmssExtensionName", "vmScaleSetName"];
 
 // Azure gives a firewall the first address it does not reserve in its subnet (the fifth: .0 to .3 are Azure's). The
 // subnet is one the program declared; its prefix is read from that registration.

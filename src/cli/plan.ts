@@ -2,12 +2,13 @@
 // deployed) and prints what `pulumi up` would create, like `pulumi preview`, with the KMS egress, each subnet's
 // outbound and each VM's guest activation. The rendering walks the registered resources, so any resource type shows.
 import * as path from "path";
+import { gunzipSync } from "zlib";
 import { writePlanHtml } from "../fleet/planReport";
-import { activationScript, MAX_COMMAND_LENGTH } from "../guest/render";
+import { activationScript, decodeSettings, GuestSettings, MAX_COMMAND_LENGTH } from "../guest/render";
 import { CliInputError } from "./errors";
 import { exampleSpec, isExampleName, listTargets } from "./examples";
 import { Registration } from "./mock-engine";
-import { OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
+import { maskSecrets, OfflineAnswer, ProgramRun, ProgramSpec, readProgramFolder, runProgram, SECRET_PLACEHOLDER } from "./program";
 import { PlanVmReachability, planReachability, reachabilityMermaid, renderReachability } from "./reachability";
 import { syntaxLocation } from "./loader";
 import { DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, MAX_MEMORY_RANGE, PROGRAM_OUTPUT_PREFIX, runPlanInChild, TIMEOUT_RANGE, wholeNumber } from "./planProcess";
@@ -67,11 +68,16 @@ export interface PlanOutbound {
 }
 
 export interface PlanActivation {
+    /** The VM's name, or the scale set's (`scaleSet`). */
     vm: string;
+    /** The activation is a scale-set extension: every instance runs it. */
+    scaleSet: boolean;
     /** The VM extension or Run Command that runs the guest activation. */
     resource: string;
     mechanism: string;
     kmsEndpoint: string;
+    /** The KMS hosts the guest tries in order (its Settings): one name, or with the IpAddress host form every address. */
+    kmsHosts: string[];
     keySource: string;
     keyAction: string;
     scriptCharacters: number;
@@ -96,8 +102,13 @@ export interface Plan {
     example: string | null;
     project: string;
     stack: string;
-    /** The config the program ran with; secrets as `[secret]`. */
+    /**
+     * The config the program ran with. `[secret]` for a secret: `secure:` in the stack file, `--secret-config`, a key
+     * whose name says password, secret, token or key, a key the program reads as a secret.
+     */
     config: Record<string, string>;
+    /** The stack's outputs (the program's exports): the value, `[secret]`, or `known after deploy`. */
+    outputs: Record<string, unknown>;
     /** Invokes answered by assumption, since an offline run cannot ask Azure. */
     offlineAnswers: OfflineAnswer[];
     resources: PlanResource[];
@@ -121,6 +132,9 @@ const KEY_ACTIONS: Record<string, string> = {
     detected: "detected in the guest from build and edition: installed unless the right KMS client key is in",
 };
 
+// How the plan shows a stack output a preview cannot know (an ID Azure assigns).
+const UNKNOWN_OUTPUT = "known after deploy";
+
 // How the engine serializes a value a preview cannot know.
 const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -139,6 +153,22 @@ function withinPackage(harness: ProgramRun["harness"], r: Registration): boolean
 
 function secretInner(value: unknown): any {
     return value && typeof value === "object" && "value" in (value as object) ? (value as { value: unknown }).value : value;
+}
+
+/** The guest's Settings as the activation resource carries them: a Run Command's parameter, or inside the extension's compressed command. */
+function guestSettingsOf(child: Registration, command: string | undefined): GuestSettings | undefined {
+    try {
+        if (command === undefined) {
+            const parameter = ((child.inputs.parameters as { name: string; value: string }[] | undefined) ?? []).find((p) => p.name === "Settings");
+            return parameter ? decodeSettings(parameter.value) : undefined;
+        }
+        const payload = /FromBase64String\('([A-Za-z0-9+/=]+)'\)/.exec(command)?.[1];
+        const invocation = payload ? gunzipSync(Buffer.from(payload, "base64")).toString("utf8") : "";
+        const json = /Settings=-join\(\[Text\.Encoding\]::UTF8\.GetBytes\('([^']*)'\)/.exec(invocation)?.[1];
+        return json ? (JSON.parse(json) as GuestSettings) : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 // What an activation depends on by its own inputs (the machine it runs on, its resource group), not by
@@ -215,9 +245,11 @@ export function buildPlan(run: ProgramRun): Plan {
         return [
             {
                 vm: String(child.inputs.vmName ?? child.inputs.vmScaleSetName ?? component.name),
+                scaleSet: child.inputs.vmName === undefined && child.inputs.vmScaleSetName !== undefined,
                 resource: child.name,
                 mechanism: isRunCommand ? "RunCommand" : "CustomScriptExtension",
                 kmsEndpoint: String(outputs.kmsEndpoint),
+                kmsHosts: guestSettingsOf(child, command)?.kmsHosts ?? [String(outputs.kmsEndpoint).replace(/:\d+$/, "")],
                 keySource,
                 keyAction: KEY_ACTIONS[keySource] ?? keySource,
                 scriptCharacters: activationScript().length,
@@ -236,6 +268,9 @@ export function buildPlan(run: ProgramRun): Plan {
         stack: run.spec.stack,
         config: Object.fromEntries(
             Object.entries(run.spec.config).map(([k, v]) => [k, run.spec.secretKeys.includes(k) ? SECRET_PLACEHOLDER : v]),
+        ),
+        outputs: Object.fromEntries(
+            Object.entries(run.stackOutputs).map(([k, o]) => [k, o.secret ? SECRET_PLACEHOLDER : o.known ? o.value : UNKNOWN_OUTPUT]),
         ),
         offlineAnswers: run.offlineAnswers,
         resources,
@@ -258,6 +293,16 @@ function configLines(plan: Plan): string[] {
     }
     const width = Math.max(...keys.map((k) => k.length)) + 2;
     return ["Config:", ...keys.map((k) => `    ${k.padEnd(width)}${plan.config[k]}`), ""];
+}
+
+function outputLines(plan: Plan): string[] {
+    const keys = Object.keys(plan.outputs ?? {});
+    if (keys.length === 0) {
+        return [];
+    }
+    const width = Math.max(...keys.map((k) => k.length)) + 2;
+    const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v) ?? "undefined");
+    return ["Outputs:", ...keys.map((k) => `    ${`${k}:`.padEnd(width)}${text(plan.outputs[k])}`), ""];
 }
 
 function tree(plan: Plan): string[] {
@@ -294,6 +339,7 @@ export function renderText(input: Plan): string {
         `    + ${plan.summary.toCreate} to create (${plan.summary.azureResources} Azure resources, ${plan.summary.components} components)`,
         "",
         ...configLines(plan),
+        ...outputLines(plan),
         "KMS egress:",
     ];
     const packageRoutes = plan.routes.filter((r) => r.addedByPackage);
@@ -339,7 +385,12 @@ export function renderText(input: Plan): string {
     }
     lines.push("", "Guest activation:");
     for (const a of plan.activations) {
-        lines.push(`    VM ${a.vm}: ${a.mechanism} -> slmgr /skms ${a.kmsEndpoint}`);
+        const port = a.kmsEndpoint.slice(a.kmsEndpoint.lastIndexOf(":") + 1);
+        lines.push(
+            a.kmsHosts.length > 1
+                ? `    ${a.scaleSet ? "scale set" : "VM"} ${a.vm}: ${a.mechanism} -> slmgr /skms <the first of ${a.kmsHosts.join(", ")} that accepts TCP>:${port}`
+                : `    ${a.scaleSet ? "scale set" : "VM"} ${a.vm}: ${a.mechanism} -> slmgr /skms ${a.kmsEndpoint}`,
+        );
         lines.push(`        key: ${a.keyAction}`);
         lines.push(
             `        guest script: ${n(a.scriptCharacters)} characters` +
@@ -400,6 +451,8 @@ export interface PlanArgs {
     isFolder: boolean;
     stack: string | undefined;
     config: Record<string, string>;
+    /** `--secret-config` pairs: like `config`, and secret. */
+    secretConfig: Record<string, string>;
     format: PlanFormat;
     /** `--strict`: an `unknown` verdict fails the plan too (exit 1), not only `blocked`. */
     strict: boolean;
@@ -411,7 +464,8 @@ export interface PlanArgs {
     maxMemoryMb?: number;
 }
 
-export const PLAN_USAGE = "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--json | --mermaid] [--strict] [--html <file>] [--timeout <seconds>] [--max-memory <MB>]";
+export const PLAN_USAGE =
+    "Usage: azure-kms-activation plan [<example> | <folder>] [--stack <name>] [--config <key>=<value>]... [--secret-config <key>=<value>]... [--json | --mermaid] [--strict] [--html <file>] [--timeout <seconds>] [--max-memory <MB>]";
 
 export function planHelp(): string {
     const examples = listTargets();
@@ -433,6 +487,8 @@ export function planHelp(): string {
         "Options:",
         "  --stack <name>           read config from Pulumi.<name>.yaml (default: the folder's only stack file, if any)",
         "  --config <key>=<value>   set a config value, over the stack file (repeatable; `key` means `<project>:key`)",
+        "  --secret-config <key>=<value>",
+        "                           set a config value as a secret: the program gets a secret, the plan shows [secret]",
         "  --json                   print the plan as one JSON document",
         "  --mermaid                print the resource tree as a Mermaid flowchart",
         "  --strict                 exit 1 also when a Windows VM's KMS reachability is unknown (not only blocked)",
@@ -445,7 +501,9 @@ export function planHelp(): string {
         `with "${PROGRAM_OUTPUT_PREFIX.trim()}", so --json and --mermaid on stdout always parse. A program that calls process.exit has no`,
         `plan (exit 2). Pulumi.yaml and the stack file must be regular files of at most ${MAX_INPUT_TEXT}.`,
         "",
-        "Offline: secret config (`secure:` in the stack file) is `[secret]`. Invokes are answered without Azure: a subnet",
+        "Secrets: `[secret]` in every output for `secure:` stack values, --secret-config values, keys whose name says",
+        "password, secret, token or key, and values the program reads as secrets (requireSecret, getSecret).",
+        "Offline: invokes are answered without Azure: a subnet",
         "the program declares from its own inputs, an existing subnet as one with default outbound access (listed as",
         "unread), getClientConfig with all-zero IDs, any other invoke with its own arguments (listed in the plan).",
         "TypeScript is transpiled with the program's own `typescript` package (else the one @pulumi/pulumi vendors), without",
@@ -478,6 +536,7 @@ export function parseArgs(argv: string[]): PlanArgs {
     let timeoutSeconds: number | undefined;
     let maxMemoryMb: number | undefined;
     const config: Record<string, string> = {};
+    const secretConfig: Record<string, string> = {};
     const formats: PlanFormat[] = [];
     let strict = false;
     let html: string | undefined;
@@ -508,13 +567,14 @@ export function parseArgs(argv: string[]): PlanArgs {
                 throw new PlanUsageError("--stack given twice; plan one stack at a time");
             }
             stack = value();
-        } else if (flag === "--config") {
+        } else if (flag === "--config" || flag === "--secret-config") {
             const pair = value();
             const eq = pair.indexOf("=");
             if (eq <= 0) {
-                throw new PlanUsageError(`--config ${pair}: expected <key>=<value>`);
+                // A --secret-config argument is not echoed: without its `=` it may be the secret itself.
+                throw new PlanUsageError(`${flag === "--config" ? `--config ${pair}` : flag}: expected <key>=<value>`);
             }
-            config[pair.slice(0, eq)] = pair.slice(eq + 1);
+            (flag === "--config" ? config : secretConfig)[pair.slice(0, eq)] = pair.slice(eq + 1);
         } else if (flag === "--timeout") {
             timeoutSeconds = refusedAsUsage(() => wholeNumber(flag, value(), TIMEOUT_RANGE));
         } else if (flag === "--max-memory") {
@@ -538,16 +598,16 @@ export function parseArgs(argv: string[]): PlanArgs {
             `unknown example "${chosen}"; ${known.length ? `known examples: ${known.join(", ")}` : "this installation has no examples"} (a folder: ./${chosen})`,
         );
     }
-    return { target: chosen, isFolder, stack, config, format: formats[0] ?? "text", strict, ...(html ? { html } : {}), timeoutSeconds, maxMemoryMb };
+    return { target: chosen, isFolder, stack, config, secretConfig, format: formats[0] ?? "text", strict, ...(html ? { html } : {}), timeoutSeconds, maxMemoryMb };
 }
 
 /** The program the arguments name: a folder (relative to `cwd`), or an example with its offline config. */
 export function resolveSpec(args: PlanArgs, cwd: string = process.cwd()): ProgramSpec {
     if (!args.isFolder) {
         const target = args.stack === undefined || args.target.includes(":") ? args.target : `${args.target}:${args.stack}`;
-        return exampleSpec(target, args.config);
+        return exampleSpec(target, args.config, args.secretConfig);
     }
-    return readProgramFolder(path.resolve(cwd, args.target), args.target, { stack: args.stack, config: args.config });
+    return readProgramFolder(path.resolve(cwd, args.target), args.target, { stack: args.stack, config: args.config, secretConfig: args.secretConfig });
 }
 
 /** Renders a plan in the chosen format. */
@@ -600,7 +660,8 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
         return ran.exit;
     }
     const plan = ran.plan;
-    io.out(render(plan, args.format));
+    // Every secret value out of every format, wherever the program put it (a resource name, a tag, an echoed invoke).
+    io.out(maskSecrets(render(plan, args.format), ran.secretValues));
     if (args.html) {
         const written = writePlanHtml(plan, args.html, io.writeFile);
         if (written) {
@@ -618,15 +679,18 @@ export function reachabilityExit(plan: Pick<Plan, "reachability">, strict: boole
 
 /**
  * Runs the program and makes its plan in this process: with the caller's `load` (tests), or the loader `loaderFor`
- * prepares (the child process `plan` runs programs in). Any other end is an exit status and one line.
+ * prepares (the child process `plan` runs programs in). Any other end is an exit status and one line. No secret
+ * leaves: the plan is masked before it is rendered (so what is derived from a name, a Mermaid node ID or the HTML
+ * page, is derived from the mask), and so is the failure line (the command line's secrets are known even then).
  */
-async function executeProgram(spec: ProgramSpec, io: PlanIo): Promise<{ plan: Plan } | { exit: number; message: string }> {
+async function executeProgram(spec: ProgramSpec, io: PlanIo): Promise<{ plan: Plan; secretValues: string[] } | { exit: number; message: string }> {
     try {
         const load = io.load ?? (io.loaderFor as NonNullable<PlanIo["loaderFor"]>)(spec);
-        return { plan: buildPlan(await runProgram(spec, load)) };
+        const run = await runProgram(spec, load);
+        return { plan: JSON.parse(maskSecrets(JSON.stringify(buildPlan(run)), run.secretValues)) as Plan, secretValues: run.secretValues };
     } catch (err) {
         if (err instanceof CliInputError) return { exit: 2, message: err.message };
-        return { exit: 1, message: `${spec.label}: the program failed: ${programError(err)}` };
+        return { exit: 1, message: maskSecrets(`${spec.label}: the program failed: ${programError(err)}`, spec.secretKeys.map((k) => spec.config[k])) };
     }
 }
 
@@ -635,5 +699,7 @@ export function programError(err: unknown): string {
     const where = syntaxLocation(err);
     if (where) return `syntax error at ${where}`;
     const message = err instanceof Error ? err.message : String(err);
-    return message.split("\n")[0];
+    // The SDK prefixes a failure inside an input with the property it was serializing; the component's own message
+    // already names the component and the field.
+    return message.split("\n")[0].replace(/^(error serializing property "[^"]*": )+/, "");
 }

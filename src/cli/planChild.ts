@@ -47,8 +47,10 @@ process.on("exit", () => send({ kind: "ended" }));
         },
     });
     send({ kind: "done", code, out, err });
-    // The program may have left timers or handles: the result is sent, end now.
-    exit(0);
+    // The program may have left timers or handles: the result is sent, end now, with the command's status. A program
+    // that failed leaves its registrations' promises pending, and Pulumi's leak report (runtime/debuggable.js, on
+    // process exit) speaks only when the status is 0: with 0 here it printed ten lines under the one-line error.
+    exit(code);
 })().catch((error: unknown) => {
     send({ kind: "done", code: 1, out: [], err: [`plan: ${error instanceof Error ? error.message : String(error)}`] });
     exit(1);

@@ -1,12 +1,13 @@
 // A Pulumi program on disk (its Pulumi.yaml, stack file and entry point), and how to run it under the recording mock
 // engine with the answers an offline run gives to invokes.
 import { existsSync, readdirSync, readFileSync, statSync } from "fs";
+import { createRequire } from "module";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { CliInputError } from "./errors";
 import { readInputFile } from "./inputFile";
-import { Harness, InvokeMock, mockPulumi, SUBSCRIPTION } from "./mock-engine";
+import { Harness, InvokeMock, isSecretValue, mockPulumi, SUBSCRIPTION } from "./mock-engine";
 
 /** How the plan shows a secret config value. */
 export const SECRET_PLACEHOLDER = "[secret]";
@@ -17,6 +18,14 @@ export const SECRET_PLACEHOLDER = "[secret]";
  * (a product key) need `--config key=value`.
  */
 export const OFFLINE_SECRET_VALUE = "Offline-Plan-Secret-1";
+
+/**
+ * Whether a config key's own name says it holds a secret (password, secret, token, key): the plan shows it as
+ * `[secret]` whichever way it was set, since a value given in clear on a command line is still a credential.
+ */
+export function secretByName(key: string): boolean {
+    return /password|secret|token|key/i.test(key.slice(key.lastIndexOf(":") + 1));
+}
 
 /** A program ready to run: where it is, what it is called, which stack and which config. */
 export interface ProgramSpec {
@@ -129,6 +138,8 @@ export interface FolderOptions {
     stack?: string;
     /** `--config key=value` pairs, applied over the stack file. */
     config?: Record<string, string>;
+    /** `--secret-config key=value` pairs: applied like `--config`, and secret (the program gets them as secrets, the plan shows `[secret]`). */
+    secretConfig?: Record<string, string>;
     /** Read no stack file (the examples' offline runs bring their own config). */
     withoutStackFile?: boolean;
 }
@@ -176,14 +187,18 @@ export function readProgramFolder(dir: string, label: string, options: FolderOpt
     stack ??= stacks[0];
     const fromStack = stack === undefined ? { config: {}, secretKeys: [] } : stackConfig(project.name, path.join(dir, `Pulumi.${stack}.yaml`), label);
     const overrides = Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [fullKey(project.name as string, k), v]));
+    const secretOverrides = Object.fromEntries(Object.entries(options.secretConfig ?? {}).map(([k, v]) => [fullKey(project.name as string, k), v]));
+    const config = { ...projectDefaults(project.name, project.config), ...fromStack.config, ...overrides, ...secretOverrides };
     return {
         label,
         dir,
         project: project.name,
         stack: stack ?? "offline",
         main: entryPoint(dir, typeof project.main === "string" ? project.main : ".", label),
-        config: { ...projectDefaults(project.name, project.config), ...fromStack.config, ...overrides },
-        secretKeys: fromStack.secretKeys.filter((k) => !(k in overrides)),
+        config,
+        secretKeys: [
+            ...new Set([...fromStack.secretKeys.filter((k) => !(k in overrides)), ...Object.keys(secretOverrides), ...Object.keys(config).filter(secretByName)]),
+        ],
     };
 }
 
@@ -203,6 +218,10 @@ export interface ProgramRun {
     unreadNetworkObjects: string[];
     /** Invokes answered with an assumption (everything except a subnet the program itself declares). */
     offlineAnswers: OfflineAnswer[];
+    /** The stack's outputs (the program's exports), resolved as a preview resolves them. */
+    stackOutputs: Record<string, StackOutput>;
+    /** Every secret value the run saw (secret config values, secret stack outputs): no text the plan prints holds one. */
+    secretValues: string[];
 }
 
 const CLIENT_CONFIG = {
@@ -247,21 +266,134 @@ function offlineInvokes(unread: { subnets: string[]; networkObjects: string[] },
     };
 }
 
-/** Pulumi's message for a missing `config.require`, as an input error with the flag that fixes it. */
-function missingConfig(err: unknown, spec: ProgramSpec): CliInputError | undefined {
-    const match = /Missing required configuration variable '([^']+)'/.exec(String((err as Error)?.message ?? err));
-    if (!match) {
-        return undefined;
-    }
-    const key = match[1].startsWith(`${spec.project}:`) ? match[1].slice(spec.project.length + 1) : match[1];
-    return new CliInputError(`${spec.label}: the program needs config ${match[1]}: pass --config ${key}=<value> or set it in Pulumi.<stack>.yaml`);
+/** The key of Pulumi's error for a missing `config.require*`, or undefined for any other error. */
+function missingKey(err: unknown): string | undefined {
+    return /Missing required configuration variable '([^']+)'/.exec(String((err as Error)?.message ?? err))?.[1];
 }
+
+/** Every missing required config key, as one input error with the flags that fix them all. */
+function missingConfig(keys: string[], spec: ProgramSpec): CliInputError {
+    const short = (k: string) => (k.startsWith(`${spec.project}:`) ? k.slice(spec.project.length + 1) : k);
+    if (keys.length === 1) {
+        return new CliInputError(`${spec.label}: the program needs config ${keys[0]}: pass --config ${short(keys[0])}=<value> or set it in Pulumi.<stack>.yaml`);
+    }
+    return new CliInputError(
+        `${spec.label}: the program needs config ${keys.join(", ")}: pass ${keys.map((k) => `--config ${short(k)}=<value>`).join(" ")} or set them in Pulumi.<stack>.yaml`,
+    );
+}
+
+// What a missing key gets while the run goes on to find the next one: first a value that passes Azure's password
+// rules, then, when Pulumi refuses it for the type the program asks for (`Configuration 'k' value '…' is not a valid
+// number`), a value of that type.
+const TYPED_PLACEHOLDERS: Record<string, string> = { number: "1", boolean: "true", "JSON object": "{}" };
 
 /**
  * Runs a program under Pulumi's mock engine with its config. `load` runs the entry point (Node's `require`, after
- * the TypeScript loader is in place; tests pass an isolated require).
+ * the TypeScript loader is in place; tests pass an isolated require). A program that stops at a missing required
+ * config key runs again with a placeholder for it, until it stops at none: the error names every missing key at once
+ * (a user fixes them in one go, not one per run). `load` must therefore run the program afresh on each call.
  */
 export async function runProgram(spec: ProgramSpec, load: (file: string) => unknown = require, azure: InvokeMock = () => undefined): Promise<ProgramRun> {
+    const missing: string[] = [];
+    const placeholders: Record<string, string> = {};
+    // Bounded: each pass finds a new key or gives a placeholder a new type.
+    for (let pass = 0; pass < 100; pass++) {
+        let run: ProgramRun;
+        try {
+            run = await runOnce({ ...spec, config: { ...spec.config, ...placeholders } }, load, azure);
+        } catch (err) {
+            const key = missingKey(err);
+            if (key !== undefined && !missing.includes(key)) {
+                missing.push(key);
+                placeholders[key] = OFFLINE_SECRET_VALUE;
+                continue;
+            }
+            const typed = /^Configuration '([^']+)' value .* is not a valid (number|boolean|JSON object)$/.exec(String((err as Error)?.message ?? "").split("\n")[0]);
+            if (typed && missing.includes(typed[1]) && placeholders[typed[1]] !== TYPED_PLACEHOLDERS[typed[2]]) {
+                placeholders[typed[1]] = TYPED_PLACEHOLDERS[typed[2]];
+                continue;
+            }
+            // The program failed for another reason: the missing keys come first (a placeholder may be what it refused).
+            throw missing.length > 0 ? missingConfig(missing, spec) : err;
+        }
+        if (missing.length > 0) {
+            throw missingConfig(missing, spec);
+        }
+        return run;
+    }
+    throw missingConfig(missing, spec);
+}
+
+// The `Config` methods that read a value as a secret (Pulumi marks what they return secret).
+const SECRET_READS = ["getSecret", "requireSecret", "getSecretBoolean", "getSecretNumber", "getSecretObject", "requireSecretBoolean", "requireSecretNumber", "requireSecretObject"];
+
+/**
+ * Records the keys the program reads as secrets, on the `Config` class of this package's `@pulumi/pulumi` and of the
+ * program's own (when it resolves another copy). Returns the undo. A copy loaded elsewhere (a test's isolated module
+ * registry) is not seen here: the secrets it reads are found in the registered inputs and outputs instead.
+ */
+function watchSecretReads(dir: string, read: Set<string>): () => void {
+    const classes = new Set<any>([pulumi.Config]);
+    try {
+        classes.add(createRequire(path.join(dir, "package.json"))("@pulumi/pulumi").Config);
+    } catch {
+        // the program resolves no @pulumi/pulumi of its own: it uses this package's
+    }
+    const undo: (() => void)[] = [];
+    for (const cls of classes) {
+        for (const method of SECRET_READS) {
+            const original = cls.prototype[method];
+            if (typeof original !== "function") continue;
+            cls.prototype[method] = function (this: { fullKey(k: string): string }, key: string, ...rest: unknown[]) {
+                read.add(this.fullKey(key));
+                return original.call(this, key, ...rest);
+            };
+            undo.push(() => (cls.prototype[method] = original));
+        }
+    }
+    return () => undo.forEach((u) => u());
+}
+
+/** Every string inside a Pulumi secret in a serialized value (a registration's inputs). */
+function secretStrings(value: unknown, inSecret = false): string[] {
+    if (typeof value === "string") {
+        return inSecret ? [value] : [];
+    }
+    if (Array.isArray(value)) {
+        return value.flatMap((v) => secretStrings(v, inSecret));
+    }
+    if (value && typeof value === "object") {
+        const secret = inSecret || isSecretValue(value);
+        return Object.values(value as Record<string, unknown>).flatMap((v) => secretStrings(v, secret));
+    }
+    return [];
+}
+
+/** A stack output as the plan shows it: its value, or that it is a secret or known only after deploy. */
+export interface StackOutput {
+    value: unknown;
+    secret: boolean;
+    known: boolean;
+}
+
+async function resolveOutput(value: unknown): Promise<StackOutput> {
+    // Internal but stable members of every Output (any copy of the SDK): whether it is known, secret, and its value.
+    const o = pulumi.output(value) as unknown as { isKnown: Promise<boolean>; isSecret: Promise<boolean>; promise(): Promise<unknown> };
+    const [known, secret, resolved] = await Promise.all([o.isKnown, o.isSecret, o.promise()]);
+    return { value: known ? resolved : undefined, secret, known };
+}
+
+/** The program's exports are the stack's outputs; a program that exports a function has them as its result (as Pulumi runs it). */
+async function stackOutputsOf(exported: unknown): Promise<Record<string, StackOutput>> {
+    const outputs = typeof exported === "function" ? await (exported as () => unknown)() : exported;
+    if (!outputs || typeof outputs !== "object") {
+        return {};
+    }
+    const entries = await Promise.all(Object.entries(outputs as Record<string, unknown>).map(async ([k, v]) => [k, await resolveOutput(v)] as const));
+    return Object.fromEntries(entries);
+}
+
+async function runOnce(spec: ProgramSpec, load: (file: string) => unknown, azure: InvokeMock): Promise<ProgramRun> {
     // A preview: what the guest reports (activationStatus) is known only after deploy, so nothing reads it offline.
     const harness = await mockPulumi(spec.project, spec.stack, true);
     const unread = { subnets: [] as string[], networkObjects: [] as string[] };
@@ -273,20 +405,67 @@ export async function runProgram(spec: ProgramSpec, load: (file: string) => unkn
     pulumi.runtime.setAllConfig(spec.config, spec.secretKeys);
     // A component that fails once its inputs resolve (in an apply) fails a registration, not the program's import.
     const failures: unknown[] = [];
-    const onRejection = (reason: unknown) => failures.push(reason);
+    // A registration whose inputs fail never completes its RPC, so waiting for the RPCs ends at the first failure.
+    let failed = () => {};
+    const failedOnce = new Promise<void>((resolve) => (failed = resolve));
+    const settle = () => Promise.race([harness.settle(), failedOnce]);
+    const onRejection = (reason: unknown) => {
+        failures.push(reason);
+        failed();
+    };
+    // The run's rejections are the program's failures, reported by the caller in one line: the process's own handlers
+    // (the command's last resort prints a stack trace and exits) stand aside until the run ends.
+    const others = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", onRejection);
+    const readAsSecret = new Set<string>();
+    const unwatch = watchSecretReads(spec.dir, readAsSecret);
+    let stackOutputs: Record<string, StackOutput> = {};
     try {
-        load(spec.main);
-        await harness.settle();
-        // Rejections surface on the next turns of the event loop.
-        await new Promise((resolve) => setImmediate(resolve));
+        const exported = load(spec.main);
+        stackOutputs = (await Promise.race([stackOutputsOf(exported), failedOnce])) ?? {};
+        await settle();
+        // Rejections surface on the next turns of the event loop; a refusal inside an Output (a component's check in
+        // an apply) surfaces only once the registration that serializes it gives up, after the RPCs settle: without
+        // these turns it reached the process's own handler and printed a stack trace.
+        for (let turn = 0; turn < 3; turn++) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            await settle();
+        }
     } catch (err) {
         failures.unshift(err);
+        // What the program started before it stopped still reaches the engine: let it land before the next run.
+        await settle().catch(() => undefined);
     } finally {
+        unwatch();
         process.off("unhandledRejection", onRejection);
+        others.forEach((listener) => process.on("unhandledRejection", listener));
     }
     if (failures.length > 0) {
-        throw missingConfig(failures[0], spec) ?? failures[0];
+        throw failures[0];
     }
-    return { spec, harness, unreadSubnets: unread.subnets, unreadNetworkObjects: unread.networkObjects, offlineAnswers };
+    // Secret: what the stack file or the command line says is, what the program reads as a secret, and any key whose
+    // value reaches a resource or output as a secret (a secret read through an SDK copy the watch did not see).
+    const seenSecret = new Set([
+        ...harness.registrations.flatMap((r) => secretStrings(r.inputs)),
+        ...Object.values(stackOutputs).flatMap((o) => (o.secret ? secretStrings(o.value, true) : [])),
+    ]);
+    const secretKeys = Object.keys(spec.config).filter((k) => spec.secretKeys.includes(k) || readAsSecret.has(k) || seenSecret.has(spec.config[k]));
+    return {
+        spec: { ...spec, secretKeys },
+        harness,
+        unreadSubnets: unread.subnets,
+        unreadNetworkObjects: unread.networkObjects,
+        offlineAnswers,
+        stackOutputs,
+        secretValues: [...new Set([...secretKeys.map((k) => spec.config[k]), ...Object.values(stackOutputs).flatMap((o) => (o.secret ? secretStrings(o.value, true) : []))])],
+    };
+}
+
+/** Replaces every secret value in a text with `[secret]` (values under 6 characters stay: masking them would garble the text; the plan masks them where they are shown by key). */
+export function maskSecrets(text: string, secretValues: readonly string[]): string {
+    return [...secretValues]
+        .filter((v) => v.length >= 6)
+        .sort((a, b) => b.length - a.length)
+        .reduce((t, v) => [v, JSON.stringify(v).slice(1, -1)].reduce((u, form) => u.split(form).join(SECRET_PLACEHOLDER), t), text);
 }

@@ -1,7 +1,7 @@
 // The offline plan's KMS reachability: the mock engine's registrations handed, in the shape the policy engine gives
 // policies, to the kms-reachability policy's own stack resolution (src/policy/paths.ts) and judged by the one
 // reachability engine. Nothing here decides reachability; it only says what the plan could not see.
-import type { PolicyResource } from "@pulumi/policy";
+import type { PolicyResource } from "@pulumi/policy/policy";
 import { kmsEndpoint } from "../kms/endpoints";
 import { PathGaps, StackPaths } from "../policy/paths";
 import { isWindows } from "../policy/vm";
@@ -273,14 +273,47 @@ function planKms(endpoint: string, d: KmsDestination): PlanKms {
 
 const MARK: Record<string, string> = { pass: "ok     ", block: "BLOCKS ", unknown: "UNKNOWN" };
 
-/** Per address: the verdict, each step of the path in order (the route and why it won first), egress, blame and fix. */
+// How a folded block names "each of the addresses above" in its steps.
+const EACH_ADDRESS = "<address>";
+
+/** An address's lines with the address itself (dotted, or dashed as in a route's name) replaced by `<address>`. */
+function genericLines(a: PlanAddress, indent: string, address: string): string[] {
+    const g = (s: string) => [a.address, a.address.replace(/\./g, "-")].reduce((t, form) => t.split(form).join(address), s);
+    return [
+        ...a.steps.map((s) => `${indent}    [${s.rule}] ${MARK[s.outcome]} ${g(s.detail)}`),
+        ...(a.egress ? [`${indent}    egress: ${g(a.egress)}${a.publicIpSource ? `, ${g(a.publicIpSource)}` : ""}`] : []),
+        ...(a.blame ? [`${indent}    blame: [${a.blame.rule}] ${g(a.blame.element)}`, `${indent}    fix: ${g(a.blame.fix)}`] : []),
+    ];
+}
+
+/**
+ * Per address: the verdict, each step of the path in order (the route and why it won first), egress, blame and fix.
+ * Addresses whose paths are the same but for the address itself (each its own /32 route, the same NSG rule and
+ * egress) print once, with the list of addresses and `<address>` in the steps; only paths that differ get their own.
+ */
 function addressLines(addresses: readonly PlanAddress[], indent: string): string[] {
-    return addresses.flatMap((a) => [
-        `${indent}${a.address}:${a.port}  ${a.verdict}`,
-        ...a.steps.map((s) => `${indent}    [${s.rule}] ${MARK[s.outcome]} ${s.detail}`),
-        ...(a.egress ? [`${indent}    egress: ${a.egress}${a.publicIpSource ? `, ${a.publicIpSource}` : ""}`] : []),
-        ...(a.blame ? [`${indent}    blame: [${a.blame.rule}] ${a.blame.element}`, `${indent}    fix: ${a.blame.fix}`] : []),
-    ]);
+    const groups = new Map<string, PlanAddress[]>();
+    for (const a of addresses) {
+        const key = `${a.port} ${a.verdict}\n${genericLines(a, "", EACH_ADDRESS).join("\n")}`;
+        groups.set(key, [...(groups.get(key) ?? []), a]);
+    }
+    return [...groups.values()].flatMap((group) =>
+        group.length === 1
+            ? [`${indent}${group[0].address}:${group[0].port}  ${group[0].verdict}`, ...genericLines(group[0], indent, group[0].address)]
+            : [
+                  `${indent}${group.map((a) => a.address).join(", ")} (port ${group[0].port})  ${group[0].verdict}, each on the same path (${EACH_ADDRESS} below):`,
+                  ...genericLines(group[0], indent, EACH_ADDRESS),
+              ],
+    );
+}
+
+/** The KMS as the guest is pointed at it: with the IpAddress host form, every address it tries, not only the first. */
+function kmsText(kms: PlanKms): string {
+    const { host, port } = endpointParts(kms.endpoint);
+    if (!kms.custom && parseIpv4(host) !== undefined && kms.addresses.includes(host) && kms.addresses.length > 1) {
+        return `KMS ${kms.addresses.join(", ")} port ${port} (${kms.source}; IpAddress host form: the guest uses the first that accepts TCP)`;
+    }
+    return `${kms.custom ? "on-premises KMS" : "KMS"} ${kms.endpoint} (${kms.source})`;
 }
 
 /** A VM's judgement without its name, so VMs on the same path print once. */
@@ -298,7 +331,7 @@ export function renderReachability(judged: readonly PlanVmReachability[]): strin
         const names = group.map((g) => g.vm).join(", ");
         const reachable = v.addresses.filter((a) => a.verdict === "reachable").length;
         const count = v.addresses.length > 0 ? ` (${reachable} of ${v.addresses.length} KMS addresses reachable)` : "";
-        const kms = v.kms ? ` -> ${v.kms.custom ? "on-premises KMS" : "KMS"} ${v.kms.endpoint} (${v.kms.source})` : "";
+        const kms = v.kms ? ` -> ${kmsText(v.kms)}` : "";
         lines.push(`    ${group.length > 1 ? "VMs" : "VM"} ${names}${v.subnet ? ` in subnet ${v.subnet}` : ""}${kms}: ${v.verdict.toUpperCase()}${count}`);
         lines.push(...addressLines(v.addresses, "        "));
         for (const u of v.unseen) lines.push(`        not seen offline: ${u}`);

@@ -1,4 +1,4 @@
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { UNKNOWN, Unknown, firstDefined, get, list, text, textAt } from "./props";
 
 /**

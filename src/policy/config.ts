@@ -1,4 +1,4 @@
-import { EnforcementLevel, PolicyConfigSchema } from "@pulumi/policy";
+import { EnforcementLevel, PolicyConfigSchema } from "@pulumi/policy/policy";
 import { KMS_PORT, kmsEndpoint } from "../kms/endpoints";
 import { AzureCloud, CustomKmsServer } from "../types";
 import * as validate from "../validate";

@@ -1,4 +1,4 @@
-import { ResourceValidationPolicy } from "@pulumi/policy";
+import { ResourceValidationPolicy } from "@pulumi/policy/policy";
 import { SECURITY_GROUPS } from "./children";
 import { KmsActivationPolicyOptions, KmsPolicyNames, KmsTarget, configOf, enforcementLevelOf, kmsPolicyConfigSchema, resolveTarget } from "./config";
 import { UNKNOWN, firstDefined, listAt, textAt } from "./props";

@@ -4,7 +4,7 @@
  * groups. Inline and standalone children count alike. Anything not known yet (preview) or not in the stack
  * stays unknown, and the engine then gives no verdict where it matters.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { firewallNextHopFromArm, nameFromId, nsgFromArm } from "../reachability/arm";
 import { EgressSourceFact, IpGroupFact, LoadBalancerBackendFact, NextHopFacts, NsgFacts, PathFacts, RouteTableFacts } from "../reachability/types";
 import { Group, ROUTE_TABLES, SECURITY_GROUPS, groupChildren } from "./children";

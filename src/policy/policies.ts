@@ -1,4 +1,4 @@
-import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import { KmsActivationPolicyOptions, checkOptions } from "./config";
 import { nsgLeastPrivilegePolicy } from "./leastPrivilege";
 import { reachabilityPolicy } from "./reachability";

@@ -1,4 +1,4 @@
-import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { PolicyResource, StackValidationPolicy } from "@pulumi/policy/policy";
 import { decideReachability } from "../reachability/engine";
 import { AddressReachability, KmsDestination } from "../reachability/types";
 import { KmsActivationPolicyOptions, KmsPolicyNames, KmsTarget, configOf, enforcementLevelOf, kmsPolicyConfigSchema, resolveTarget } from "./config";

@@ -1,4 +1,4 @@
-import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { PolicyResource, StackValidationPolicy } from "@pulumi/policy/policy";
 import { KmsActivationPolicyOptions, KmsPolicyNames, KmsTarget, configOf, enforcementLevelOf, kmsPolicyConfigSchema, resolveTarget } from "./config";
 import { Tri, UNKNOWN, Unknown, and, firstDefined, get, or, textAt, textIs } from "./props";
 

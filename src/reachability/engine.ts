@@ -65,7 +65,7 @@ function verdictOf(steps: readonly PathStep[]): Verdict {
 }
 
 function kmsRouteFix(w: Walk, table: string | undefined, subnet: string | undefined): string {
-    const where = table ? `route table "${table}"` : `a route table associated with subnet "${subnet ?? "(the VM's subnet)"}"`;
+    const where = table ? `route table "${table}"` : `a route table associated with ${subnet ? `subnet "${subnet}"` : "the VM's subnet"}`;
     return `add a route ${formatPrefix(w.prefix)} with next hop type Internet to ${where} (the longest prefix beats the 0.0.0.0/0; KmsEgressRules adds one per KMS IP).`;
 }
 
