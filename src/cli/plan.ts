@@ -2,9 +2,8 @@
 // deployed) and prints what `pulumi up` would create, like `pulumi preview`, with the KMS egress, each subnet's
 // outbound and each VM's guest activation. The rendering walks the registered resources, so any resource type shows.
 import * as path from "path";
-import { gunzipSync } from "zlib";
 import { writePlanHtml } from "../fleet/planReport";
-import { activationScript, decodeSettings, GuestSettings, MAX_COMMAND_LENGTH } from "../guest/render";
+import { activationScript, decodeSettings, GuestSettings, inflateCommandLine, MAX_COMMAND_LENGTH } from "../guest/render";
 import { CliInputError } from "./errors";
 import { exampleSpec, isExampleName, listTargets } from "./examples";
 import { Registration } from "./mock-engine";
@@ -162,8 +161,7 @@ function guestSettingsOf(child: Registration, command: string | undefined): Gues
             const parameter = ((child.inputs.parameters as { name: string; value: string }[] | undefined) ?? []).find((p) => p.name === "Settings");
             return parameter ? decodeSettings(parameter.value) : undefined;
         }
-        const payload = /FromBase64String\('([A-Za-z0-9+/=]+)'\)/.exec(command)?.[1];
-        const invocation = payload ? gunzipSync(Buffer.from(payload, "base64")).toString("utf8") : "";
+        const invocation = inflateCommandLine(command);
         const json = /Settings=-join\(\[Text\.Encoding\]::UTF8\.GetBytes\('([^']*)'\)/.exec(invocation)?.[1];
         return json ? (JSON.parse(json) as GuestSettings) : undefined;
     } catch {
