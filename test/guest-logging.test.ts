@@ -74,7 +74,7 @@ describeWithPwsh("no block that holds the key is one PowerShell logs as suspicio
         expect(all.map(([label], i) => [label, found[i]])).toEqual(all.map(([label]) => [label, ""]));
     });
 
-    test("the bootstrap on the command line (suspicious by its decoder) carries no key, no argument: only base64", () => {
+    test("the bootstrap on the command line (suspicious by its decoder) carries no key in clear and no argument: only the encoded payload", () => {
         const rendered = renderActivationScript({ productKey: KEY });
         const bootstrap = /-Command "([^"]+)"$/.exec(rendered.commandToExecute)![1];
         expect(bootstrap).not.toContain(KEY);
