@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { kmsEndpoint, KMS_PORT } from "../kms";
 import { AzureCloud, CustomKmsServer, PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
-import { effectiveCloud } from "../kms/cloudConfig";
 import { nsgFromArm, routeTableFromArm, SecurityRuleFact, UserRouteFact } from "../reachability";
 import { readNetworkSecurityGroup, readRouteTable } from "./azureReads";
 import { priorityConflict, reviewRoutes } from "./egressConflicts";
@@ -97,7 +96,7 @@ export class KmsEgressRules extends pulumi.ComponentResource {
             validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
         });
         // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
-        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
+        args = { ...args, cloud: validate.inComponent(context.component, name, () => validate.effectiveCloud(args.cloud)) };
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
             validate.checkedInput(context, field, value, check);
         const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);

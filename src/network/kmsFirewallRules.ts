@@ -1,7 +1,6 @@
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import { AzureCloud, CustomKmsServer } from "../types";
-import { effectiveCloud } from "../kms/cloudConfig";
 import * as validate from "../validate";
 import { kmsDestination } from "./kmsEgressRules";
 import { claimFirewallRuleCollectionGroup } from "./ownership";
@@ -87,7 +86,7 @@ export class KmsFirewallRules extends pulumi.ComponentResource {
             validate.customKmsServer("customKmsServer", args.customKmsServer);
         });
         // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
-        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
+        args = { ...args, cloud: validate.inComponent(context.component, name, () => validate.effectiveCloud(args.cloud)) };
         // Every plain value is checked here, before the one child exists; an Output is checked when it resolves.
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
             validate.checkedInput(context, field, value, check);

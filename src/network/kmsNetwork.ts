@@ -2,7 +2,6 @@ import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import { AzureCloud, CustomKmsServer, ExplicitOutbound, KmsHostForm } from "../types";
 import * as validate from "../validate";
-import { effectiveCloud } from "../kms/cloudConfig";
 import { KmsEgressRules } from "./kmsEgressRules";
 import { componentOptions } from "../versionAliases";
 
@@ -70,7 +69,7 @@ export class KmsNetwork extends pulumi.ComponentResource {
             validate.enumValue("cloud", args.cloud, AzureCloud);
         });
         // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
-        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
+        args = { ...args, cloud: validate.inComponent(context.component, name, () => validate.effectiveCloud(args.cloud)) };
         // Every plain value is checked before the first child exists, so a refusal leaves nothing half-built.
         const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
             validate.checkedInput(context, field, value, check);

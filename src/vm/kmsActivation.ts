@@ -6,7 +6,6 @@ import { claimActivationTarget } from "../network/ownership";
 import { ActivationMechanism, ActivationStatus, AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
 import * as validate from "../validate";
 import { componentOptions } from "../versionAliases";
-import { effectiveCloud } from "../kms/cloudConfig";
 import { readActivationOutcome } from "./activationOutcome";
 import { checkScaleSetCustomScripts, ownScaleSetExtension, watchProgramScaleSets } from "./programScaleSets";
 
@@ -175,7 +174,7 @@ const checkedIn =
  */
 export function resolveActivationGuest(context: Context, options: KmsActivationOptions, imageSku: pulumi.Input<string> | undefined = options.imageSku): ActivationGuestPlan {
     // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
-    const cloud = validate.inComponent(context.component, context.name, () => effectiveCloud(options.cloud));
+    const cloud = validate.inComponent(context.component, context.name, () => validate.effectiveCloud(options.cloud));
     const checked = checkedIn(context);
     const kmsHostForm = checked("kmsHostForm", options.kmsHostForm, (f, v: KmsHostForm | undefined) => validate.enumValue(f, v, KmsHostForm));
     const sku = checked("imageSku", imageSku, validate.imageSku);
@@ -235,7 +234,7 @@ export function resolveKmsActivation(name: string, args: KmsActivationArgs, cont
         checkTarget(args);
         checkActivationOptions(args);
     });
-    const cloud = validate.inComponent(context.component, context.name, () => effectiveCloud(args.cloud));
+    const cloud = validate.inComponent(context.component, context.name, () => validate.effectiveCloud(args.cloud));
     const checked = checkedIn(context);
     const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
     const onScaleSet = args.vmScaleSetName !== undefined;

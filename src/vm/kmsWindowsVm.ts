@@ -8,7 +8,6 @@ import { ActivationStatus, DataDiskCaching, DataDiskStorageType, PrivateSubnetCh
 import * as validate from "../validate";
 import { activationArgsFor, ActivationGuestPlan, checkActivationOptions, KmsActivation, KmsActivationOptions, resolveActivationGuest } from "./kmsActivation";
 import { componentOptions } from "../versionAliases";
-import { effectiveCloud } from "../kms/cloudConfig";
 import { Baseline, OsSource, refuseLeavingTrustedLaunch, vmBaseline } from "./vmBaseline";
 import { KmsDestination } from "../reachability";
 
@@ -340,7 +339,7 @@ export function resolveKmsWindowsVm(name: string, args: KmsWindowsVmArgs, contex
         validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
     });
     // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
-    const cloud = validate.inComponent(context.component, context.name, () => effectiveCloud(args.cloud));
+    const cloud = validate.inComponent(context.component, context.name, () => validate.effectiveCloud(args.cloud));
     const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) => validate.checkedInput(context, field, value, check);
     const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
     const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
