@@ -3,7 +3,6 @@
 // with the component's message and nothing is registered; the plan is a pure function of its args; the defaults are
 // the README's tables.
 import * as pulumi from "@pulumi/pulumi";
-import * as resourceRuntime from "@pulumi/pulumi/runtime/resource";
 import fc from "fast-check";
 import { KmsActivationArgs, resolveKmsActivation } from "../src/vm/kmsActivation";
 import { DEFAULT_IMAGE, KmsWindowsVmArgs, resolveKmsWindowsVm } from "../src/vm/kmsWindowsVm";
@@ -11,18 +10,12 @@ import { TRUSTED_LAUNCH } from "../src/vm/vmBaseline";
 import { ActivationMechanism, AzureCloud, CustomKmsServer, KmsHostForm, PrivateSubnetCheck, WindowsLicenseType } from "../src/types";
 import { KmsInputError } from "../src/validate";
 import { ResolvedActivation } from "../src/guest/render";
+import { deepFreeze, shape, watchResources } from "./resolve-helpers";
 
 const SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default";
 const BASE: KmsWindowsVmArgs = { resourceGroupName: "rg-app", subnetId: SUBNET, adminUsername: "azureuser", adminPassword: "Str0ng!Passw0rd-2024" };
 
-// Any resource a resolver made would pass through the SDK's registerResource (readResource for a get).
-let registered: jest.SpyInstance;
-let read: jest.SpyInstance;
-beforeEach(() => {
-    registered = jest.spyOn(resourceRuntime, "registerResource");
-    read = jest.spyOn(resourceRuntime, "readResource");
-});
-afterEach(() => jest.restoreAllMocks());
+const resources = watchResources();
 
 /** Valid optional args, in any combination. */
 const validOptions: fc.Arbitrary<Partial<KmsWindowsVmArgs>> = fc.record(
@@ -79,28 +72,6 @@ const REFUSED: [string, Partial<KmsWindowsVmArgs>][] = [
     ["tags", { tags: { "a/b": "c" } }],
 ];
 
-/** The plan with every Output replaced by a marker: what two plans of the same args must share. */
-function shape(value: unknown): unknown {
-    if (pulumi.Output.isInstance(value)) {
-        return "<output>";
-    }
-    if (Array.isArray(value)) {
-        return value.map(shape);
-    }
-    if (value !== null && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]));
-    }
-    return value;
-}
-
-function deepFreeze<T>(value: T): T {
-    if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-        Object.values(value).forEach(deepFreeze);
-        Object.freeze(value);
-    }
-    return value;
-}
-
 describe("resolveKmsWindowsVm", () => {
     test.each(REFUSED)("refuses %s as the component always did", (field, bad) => {
         let error: unknown;
@@ -118,8 +89,7 @@ describe("resolveKmsWindowsVm", () => {
             fc.property(validOptions, fc.constantFrom(...REFUSED), (options, [field, bad]) => {
                 // A refusal of another field may come first (the order is the component's): the message names a field.
                 expect(() => resolveKmsWindowsVm("vm", { ...BASE, ...options, ...bad })).toThrow(/^KmsWindowsVm "vm": [\w.[\], ]+: /);
-                expect(registered).not.toHaveBeenCalled();
-                expect(read).not.toHaveBeenCalled();
+                resources.none();
                 return field.length > 0;
             }),
             { numRuns: 150 },
@@ -135,8 +105,7 @@ describe("resolveKmsWindowsVm", () => {
                 const second = resolveKmsWindowsVm("vm", args);
                 expect(shape(second)).toEqual(shape(first));
                 expect(JSON.stringify(args)).toBe(before);
-                expect(registered).not.toHaveBeenCalled();
-                expect(read).not.toHaveBeenCalled();
+                resources.none();
             }),
             { numRuns: 60 },
         );
@@ -170,7 +139,7 @@ describe("resolveKmsWindowsVm", () => {
     test("an Output is carried through with its check attached, and nothing is registered for it", () => {
         const plan = resolveKmsWindowsVm("vm", { ...BASE, vmSize: pulumi.output("Standard_B2ms") });
         expect(pulumi.Output.isInstance(plan.vmSize)).toBe(true);
-        expect(registered).not.toHaveBeenCalled();
+        resources.none();
     });
 
     test("a VHD: no OS profile, the disk source checked, the key detected in the guest", () => {
@@ -186,7 +155,7 @@ describe("resolveKmsWindowsVm", () => {
         expect(() => resolveKmsWindowsVm("vm", { ...BASE, image: { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022 datacenter" } })).toThrow(
             /^KmsActivation "vm-activation": imageSku: "2022 datacenter" is not a marketplace SKU/,
         );
-        expect(registered).not.toHaveBeenCalled();
+        resources.none();
     });
 });
 
@@ -203,7 +172,7 @@ describe("resolveKmsActivation", () => {
         ["a key of another edition", { imageSku: "2022-datacenter-g2", productKey: "N69G4-B89J2-4G8F4-WWYCC-J464C" }, /^KmsActivation "a": productKey: is the KMS client key of Windows Server 2019 Standard, but imageSku "2022-datacenter-g2"/],
     ])("refuses %s, registering nothing", (_, bad, message) => {
         expect(() => resolveKmsActivation("a", { ...VM, ...bad })).toThrow(message);
-        expect(registered).not.toHaveBeenCalled();
+        resources.none();
     });
 
     test("property: the plan is a pure function of the args", () => {
@@ -222,7 +191,7 @@ describe("resolveKmsActivation", () => {
             fc.property(options, fc.boolean(), (opts, scaleSet) => {
                 const args = deepFreeze<KmsActivationArgs>(scaleSet ? { resourceGroupName: "rg", vmScaleSetName: "vmss", ...opts } : { ...VM, ...opts });
                 expect(shape(resolveKmsActivation("a", args))).toEqual(shape(resolveKmsActivation("a", args)));
-                expect(registered).not.toHaveBeenCalled();
+                resources.none();
             }),
             { numRuns: 60 },
         );
