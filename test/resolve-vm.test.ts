@@ -9,7 +9,7 @@ import { DEFAULT_IMAGE, KmsWindowsVmArgs, resolveKmsWindowsVm } from "../src/vm/
 import { TRUSTED_LAUNCH } from "../src/vm/vmBaseline";
 import { ActivationMechanism, AzureCloud, CustomKmsServer, KmsHostForm, PrivateSubnetCheck, WindowsLicenseType } from "../src/types";
 import { KmsInputError } from "../src/validate";
-import { ResolvedActivation } from "../src/guest/render";
+import { renderActivationScript, ResolvedActivation } from "../src/guest/render";
 import { deepFreeze, shape, watchResources } from "./resolve-helpers";
 
 const SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default";
@@ -206,5 +206,19 @@ describe("resolveKmsActivation", () => {
         expect(plan.guest.resolved).toMatchObject({ kmsEndpoint: "azkms.core.windows.net:1688", keySource: "detected" });
         expect(plan.guest.keyParameters).toEqual([]);
         expect(resolveKmsActivation("s", { resourceGroupName: "rg", vmScaleSetName: "vmss" }).target).toEqual({ kind: "scale set", field: "vmScaleSetName", name: "vmss" });
+    });
+});
+
+// resolveActivation takes its options as given; renderActivationScript, a public function, reads them itself and so
+// checks them as a resolver would (the same refusals as before the checks moved out of resolveActivation).
+describe("renderActivationScript checks what it reads", () => {
+    test.each<[string, Parameters<typeof renderActivationScript>[0]]>([
+        ["kmsIpAddresses[0]", { kmsIpAddresses: ["20.118.99"] }],
+        ["customKmsServer", { customKmsServer: { host: "kms.corp.example", addressPrefixes: [] } }],
+        ["kmsHostForm", { kmsHostForm: "Pigeon" as KmsHostForm }],
+        ["imageSku", { imageSku: "2022 datacenter" }],
+        ["rerunToken", { rerunToken: "run again" }],
+    ])("refuses %s", (field, options) => {
+        expect(() => renderActivationScript(options)).toThrow(new RegExp(`^${field.replace(/[[\]]/g, "\\$&")}[.:]`));
     });
 });
