@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { cloudOfEnvironment, ENVIRONMENT_CONFIG_KEY } from "./kms/cloudConfig";
 import { kmsClientKeyForSku, kmsClientKeyProduct } from "./kms/keys";
-import { CustomKmsServer } from "./types";
+import { AzureCloud, CustomKmsServer } from "./types";
 
 /**
  * A user input the package refuses; the message names the component, the field, and the fix. A Pulumi `RunError`:
@@ -401,4 +402,25 @@ export function tags(field: string, value: Record<string, unknown> | undefined):
             fail(field, `the value of tag ${shown(name)} is ${shown(v)}, not a string`, "give tag values as strings");
         }
     }
+}
+
+/**
+ * `cloud` when given (it wins), else the cloud of the stack's default azure-native provider (`azure-native:environment`;
+ * unset means public), refused when that names no cloud this package knows. An explicit provider resource passed in
+ * `opts.provider` is not read: its cloud cannot be known while the program runs, so give `cloud` explicitly with one.
+ */
+export function effectiveCloud(cloud: AzureCloud | undefined): AzureCloud {
+    if (cloud !== undefined) {
+        return cloud;
+    }
+    const environment = new pulumi.Config("azure-native").get("environment");
+    const fromConfig = cloudOfEnvironment(environment);
+    if (fromConfig === undefined) {
+        const text = environment ?? "";
+        const shownEnvironment = JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text);
+        throw new KmsInputError(
+            `cloud: ${ENVIRONMENT_CONFIG_KEY} is ${shownEnvironment}, not a cloud this package knows; set ${ENVIRONMENT_CONFIG_KEY} to public, usgovernment or china, or set cloud explicitly`,
+        );
+    }
+    return fromConfig;
 }

@@ -5,7 +5,7 @@
  * rules and firewall rules that name some KMS addresses but not all.
  */
 import { writeFileSync } from "fs";
-import type { Plan } from "../cli/plan";
+import type { Plan } from "../cli/planModel";
 import { kmsEndpoint } from "../kms/endpoints";
 import { AzureCloud } from "../types";
 import { renderFleetHtml } from "./html";

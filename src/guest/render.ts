@@ -169,17 +169,12 @@ export interface ResolvedActivation {
 }
 
 /**
- * Resolves everything but the key itself. `hasExplicitKey` says whether a product key will be given, so a
- * secret key changes nothing here but its own protected argument.
+ * Resolves everything but the key itself, from options already in their strict form (checked where they were read:
+ * a component's resolver, or `renderActivationScript`). `hasExplicitKey` says whether a product key will be given, so
+ * a secret key changes nothing here but its own protected argument.
  */
 export function resolveActivation(options: Omit<ActivationScriptOptions, "productKey">, hasExplicitKey: boolean): ResolvedActivation {
     const endpoint = kmsEndpoint(options.cloud ?? AzureCloud.AzurePublic);
-    validate.kmsIpAddresses("kmsIpAddresses", options.kmsIpAddresses);
-    validate.customKmsServer("customKmsServer", options.customKmsServer);
-    validate.enumValue("kmsHostForm", options.kmsHostForm, KmsHostForm);
-    validate.imageSku("imageSku", options.imageSku);
-    validate.rerunToken("rerunToken", options.rerunToken);
-
     const kmsIps = options.kmsIpAddresses ?? [...endpoint.ipAddresses];
     const custom = options.customKmsServer;
     // IpAddress: every address of the cloud, azkms first; the guest points /skms at the first that accepts TCP.
@@ -217,8 +212,19 @@ export function activationKeyParameters(key: string | undefined): ActivationScri
     return key === undefined ? [] : [{ name: "ProductKey", value: key }];
 }
 
+/** The options' strict forms, which `resolveActivation` takes as given. */
+function checkScriptOptions(options: Omit<ActivationScriptOptions, "productKey">): void {
+    validate.kmsIpAddresses("kmsIpAddresses", options.kmsIpAddresses);
+    validate.customKmsServer("customKmsServer", options.customKmsServer);
+    validate.enumValue("kmsHostForm", options.kmsHostForm, KmsHostForm);
+    validate.imageSku("imageSku", options.imageSku);
+    validate.rerunToken("rerunToken", options.rerunToken);
+}
+
 /** Renders the guest activation for the given options; throws on any option that is not in its strict form. */
 export function renderActivationScript(options: ActivationScriptOptions = {}): RenderedActivationScript {
+    // The input is read here (a public function, not a component): checked here, as a resolver checks a component's.
+    checkScriptOptions(options);
     validate.productKey("productKey", options.productKey);
     const resolved = resolveActivation(options, options.productKey !== undefined);
     const protectedParameters = activationKeyParameters(options.productKey ?? resolved.imageSkuKey);

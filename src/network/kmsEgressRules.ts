@@ -3,8 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { kmsEndpoint, KMS_PORT } from "../kms";
 import { AzureCloud, CustomKmsServer, PrivateSubnetCheck } from "../types";
 import * as validate from "../validate";
-import { effectiveCloud } from "../kms/cloudConfig";
-import { nsgFromArm, routeTableFromArm, SecurityRuleFact, UserRouteFact } from "../reachability";
+import { KmsDestination, nsgFromArm, routeTableFromArm, SecurityRuleFact, UserRouteFact } from "../reachability";
 import { readNetworkSecurityGroup, readRouteTable } from "./azureReads";
 import { priorityConflict, reviewRoutes } from "./egressConflicts";
 import { claimEgressTarget } from "./ownership";
@@ -83,86 +82,45 @@ export class KmsEgressRules extends pulumi.ComponentResource {
 
     constructor(name: string, args: KmsEgressRulesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsEgressRules", name, {}, componentOptions(opts));
-        const context = { component: "KmsEgressRules", name };
-        validate.inComponent(context.component, name, () => {
-            validate.required("resourceGroupName", args.resourceGroupName);
-            validate.enumValue("cloud", args.cloud, AzureCloud);
-            validate.kmsIpAddresses("kmsIpAddresses", args.kmsIpAddresses);
-            validate.customKmsServer("customKmsServer", args.customKmsServer);
-            if (args.routeTableName === undefined && args.networkSecurityGroupName === undefined) {
-                throw new validate.KmsInputError(
-                    "routeTableName, networkSecurityGroupName: neither is set, so there is nothing to add; set one or both",
-                );
-            }
-            validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
-        });
-        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
-        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
-        const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
-            validate.checkedInput(context, field, value, check);
-        const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
-        const routeTableName = args.routeTableName === undefined ? undefined : checked("routeTableName", args.routeTableName, validate.azureName);
-        const nsgName = args.networkSecurityGroupName === undefined ? undefined : checked("networkSecurityGroupName", args.networkSecurityGroupName, validate.azureName);
-        const priority = checked("securityRulePriority", args.securityRulePriority ?? DEFAULT_SECURITY_RULE_PRIORITY, validate.securityRulePriority);
-        const source = checked("sourceAddressPrefix", args.sourceAddressPrefix ?? "VirtualNetwork", validate.addressPrefixOrTag);
-        const subnetId = args.subnetId === undefined ? undefined : checked("subnetId", args.subnetId, validate.subnetId);
-        const destination = kmsDestination(args);
-        const label = `${context.component} "${name}"`;
-        const wantedRoutes = routeTableName === undefined ? [] : destination.routedIps.map(kmsRoute);
-        const ruleName = securityRuleName(destination.port);
+        // Every plain value is checked, and every choice made, before the first child exists.
+        const plan = resolveKmsEgressRules(name, args);
+        const { label, resourceGroupName, routeTable, nsg, destination } = plan;
 
         // What this program adds, for every subnet check in it (they judge the network as it will be).
-        if (routeTableName !== undefined && wantedRoutes.length > 0) {
-            planRoutes(args.resourceGroupName, args.routeTableName!, wantedRoutes);
+        if (routeTable !== undefined && routeTable.routes.length > 0) {
+            planRoutes(args.resourceGroupName, args.routeTableName!, routeTable.routes);
         }
-        if (nsgName !== undefined) {
-            const ruleFact = (p: number, src: string): SecurityRuleFact => ({
-                name: ruleName,
-                priority: p,
-                direction: "Outbound",
-                access: "Allow",
-                protocol: "Tcp",
-                sourceAddressPrefixes: [src],
-                sourcePortRanges: ["*"],
-                destinationAddressPrefixes: destination.allowedPrefixes,
-                destinationPortRanges: [String(destination.port)],
-            });
-            planSecurityRule(
-                args.resourceGroupName,
-                args.networkSecurityGroupName!,
-                typeof priority === "number" && typeof source === "string" ? ruleFact(priority, source) : pulumi.all([priority, source]).apply(([p, src]) => ruleFact(p, src)),
-            );
+        if (nsg !== undefined) {
+            planSecurityRule(args.resourceGroupName, args.networkSecurityGroupName!, nsg.ruleFact);
         }
 
         // Read-only checks the children wait for: in strict mode a subnet whose path to KMS is blocked fails them, and
         // so does a second KmsEgressRules on the same table or NSG, or a taken priority, each with the reason.
-        const subnetCheck = subnetId === undefined ? [] : [checkSubnetOutbound(subnetId, privateSubnetCheckMode(args), this, checkDestination(args))];
-        // Names are fixed (kms-<ip>, allow-kms-tcp-<port>-out) and the rule's priority is unique per direction, so a
-        // replacement must delete the old one first; retainOnDelete leaves them to a table or NSG another stack owns.
-        const lifecycle = { deleteBeforeReplace: true, retainOnDelete: args.retainOnDelete === true };
+        const subnetCheck = plan.subnetCheck === undefined ? [] : [checkSubnetOutbound(plan.subnetCheck.subnetId, plan.subnetCheck.mode, this, plan.subnetCheck.destination)];
+        const lifecycle = plan.lifecycle;
         const routes =
-            routeTableName === undefined || wantedRoutes.length === 0
+            routeTable === undefined || routeTable.routes.length === 0
                 ? pulumi.output([] as network.Route[])
-                : this.addRoutes(name, label, args, resourceGroupName, routeTableName, wantedRoutes, {
+                : this.addRoutes(name, label, args, resourceGroupName, routeTable.name, routeTable.routes, {
                       parent: this,
                       ...lifecycle,
                       dependsOn: allOf([...subnetCheck, claimEgressTarget("route table", "routeTableName", args.resourceGroupName, args.routeTableName!, name)]),
                   });
         const rule =
-            nsgName === undefined
+            nsg === undefined
                 ? undefined
                 : new network.SecurityRule(
                       `${name}-rule`,
                       {
                           resourceGroupName,
-                          networkSecurityGroupName: nsgName,
-                          securityRuleName: ruleName,
+                          networkSecurityGroupName: nsg.name,
+                          securityRuleName: nsg.ruleName,
                           description: "Windows activation: outbound TCP to the KMS (azure-kms-activation)",
                           direction: network.SecurityRuleDirection.Outbound,
                           access: network.SecurityRuleAccess.Allow,
                           protocol: network.SecurityRuleProtocol.Tcp,
-                          priority,
-                          sourceAddressPrefix: source,
+                          priority: nsg.priority,
+                          sourceAddressPrefix: nsg.source,
                           sourcePortRange: "*",
                           destinationAddressPrefixes: destination.allowedPrefixes,
                           destinationPortRange: String(destination.port),
@@ -173,7 +131,7 @@ export class KmsEgressRules extends pulumi.ComponentResource {
                           dependsOn: allOf([
                               ...subnetCheck,
                               claimEgressTarget("NSG", "networkSecurityGroupName", args.resourceGroupName, args.networkSecurityGroupName!, name),
-                              checkPriority(label, resourceGroupName, nsgName, ruleName, priority, this),
+                              checkPriority(label, resourceGroupName, nsg.name, nsg.ruleName, nsg.priority, this),
                           ]),
                       },
                   );
@@ -223,6 +181,83 @@ export class KmsEgressRules extends pulumi.ComponentResource {
         });
         return pulumi.output(declare(wanted, conflicts));
     }
+}
+
+/** Everything `KmsEgressRules` builds, decided from its args by `resolveKmsEgressRules`. */
+export interface KmsEgressRulesPlan {
+    context: { component: string; name: string };
+    /** `KmsEgressRules "<name>"`: how the reads' refusals and warnings name the component. */
+    label: string;
+    resourceGroupName: pulumi.Input<string>;
+    /** The routes to add (one `/32` per routed KMS IP), when a route table is given. */
+    routeTable?: { name: pulumi.Input<string>; routes: UserRouteFact[] };
+    /** The outbound allow, when an NSG is given, and the fact the program's subnet checks see. */
+    nsg?: { name: pulumi.Input<string>; ruleName: string; priority: pulumi.Input<number>; source: pulumi.Input<string>; ruleFact: pulumi.Input<SecurityRuleFact> };
+    destination: ReturnType<typeof kmsDestination>;
+    /** The subnet check, when `subnetId` is given. */
+    subnetCheck?: { subnetId: pulumi.Input<string>; mode: PrivateSubnetCheck; destination: KmsDestination };
+    lifecycle: { deleteBeforeReplace: true; retainOnDelete: boolean };
+}
+
+/**
+ * Checks `KmsEgressRules`'s args (plain values now, with the same refusals as ever; Outputs once they resolve) and
+ * decides the routes and the rule. Pure: it creates and reads nothing.
+ */
+export function resolveKmsEgressRules(name: string, args: KmsEgressRulesArgs, context = { component: "KmsEgressRules", name }): KmsEgressRulesPlan {
+    validate.inComponent(context.component, context.name, () => {
+        validate.required("resourceGroupName", args.resourceGroupName);
+        validate.enumValue("cloud", args.cloud, AzureCloud);
+        validate.kmsIpAddresses("kmsIpAddresses", args.kmsIpAddresses);
+        validate.customKmsServer("customKmsServer", args.customKmsServer);
+        if (args.routeTableName === undefined && args.networkSecurityGroupName === undefined) {
+            throw new validate.KmsInputError("routeTableName, networkSecurityGroupName: neither is set, so there is nothing to add; set one or both");
+        }
+        validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
+    });
+    // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+    const withCloud = { ...args, cloud: validate.inComponent(context.component, context.name, () => validate.effectiveCloud(args.cloud)) };
+    const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) => validate.checkedInput(context, field, value, check);
+    const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+    const routeTableName = args.routeTableName === undefined ? undefined : checked("routeTableName", args.routeTableName, validate.azureName);
+    const nsgName = args.networkSecurityGroupName === undefined ? undefined : checked("networkSecurityGroupName", args.networkSecurityGroupName, validate.azureName);
+    const priority = checked("securityRulePriority", args.securityRulePriority ?? DEFAULT_SECURITY_RULE_PRIORITY, validate.securityRulePriority);
+    const source = checked("sourceAddressPrefix", args.sourceAddressPrefix ?? "VirtualNetwork", validate.addressPrefixOrTag);
+    const subnetId = args.subnetId === undefined ? undefined : checked("subnetId", args.subnetId, validate.subnetId);
+    const destination = kmsDestination(withCloud);
+    const ruleName = securityRuleName(destination.port);
+    const ruleFact = (p: number, src: string): SecurityRuleFact => ({
+        name: ruleName,
+        priority: p,
+        direction: "Outbound",
+        access: "Allow",
+        protocol: "Tcp",
+        sourceAddressPrefixes: [src],
+        sourcePortRanges: ["*"],
+        destinationAddressPrefixes: destination.allowedPrefixes,
+        destinationPortRanges: [String(destination.port)],
+    });
+    return {
+        context,
+        label: `${context.component} "${context.name}"`,
+        resourceGroupName,
+        routeTable: routeTableName === undefined ? undefined : { name: routeTableName, routes: destination.routedIps.map(kmsRoute) },
+        nsg:
+            nsgName === undefined
+                ? undefined
+                : {
+                      name: nsgName,
+                      ruleName,
+                      priority,
+                      source,
+                      ruleFact:
+                          typeof priority === "number" && typeof source === "string" ? ruleFact(priority, source) : pulumi.all([priority, source]).apply(([p, src]) => ruleFact(p, src)),
+                  },
+        destination,
+        subnetCheck: subnetId === undefined ? undefined : { subnetId, mode: privateSubnetCheckMode(args), destination: checkDestination(withCloud) },
+        // Names are fixed (kms-<ip>, allow-kms-tcp-<port>-out) and the rule's priority is unique per direction, so a
+        // replacement must delete the old one first; retainOnDelete leaves them to a table or NSG another stack owns.
+        lifecycle: { deleteBeforeReplace: true, retainOnDelete: args.retainOnDelete === true },
+    };
 }
 
 /** The route this package adds for one KMS IP. */

@@ -1,8 +1,8 @@
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import { AzureCloud, CustomKmsServer } from "../types";
-import { effectiveCloud } from "../kms/cloudConfig";
 import * as validate from "../validate";
+import { AzureFirewallFacts } from "../reachability";
 import { kmsDestination } from "./kmsEgressRules";
 import { claimFirewallRuleCollectionGroup } from "./ownership";
 import { planFirewall } from "./programEgress";
@@ -78,65 +78,13 @@ export class KmsFirewallRules extends pulumi.ComponentResource {
 
     constructor(name: string, args: KmsFirewallRulesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsFirewallRules", name, {}, componentOptions(opts));
-        const context = { component: "KmsFirewallRules", name };
-        validate.inComponent(context.component, name, () => {
-            validate.required("resourceGroupName", args.resourceGroupName);
-            validate.required("firewallPolicyName", args.firewallPolicyName);
-            validate.enumValue("cloud", args.cloud, AzureCloud);
-            validate.kmsIpAddresses("kmsIpAddresses", args.kmsIpAddresses);
-            validate.customKmsServer("customKmsServer", args.customKmsServer);
-        });
-        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
-        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
-        // Every plain value is checked here, before the one child exists; an Output is checked when it resolves.
-        const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
-            validate.checkedInput(context, field, value, check);
-        const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
-        const firewallPolicyName = checked("firewallPolicyName", args.firewallPolicyName, validate.azureName);
-        const sourceAddresses = checked("sourceAddresses", args.sourceAddresses, validate.sourceAddresses);
-        const groupNameInput = args.ruleCollectionGroupName ?? DEFAULT_RULE_COLLECTION_GROUP_NAME;
-        const groupName = checked("ruleCollectionGroupName", groupNameInput, validate.azureName);
-        const groupPriority = checked("ruleCollectionGroupPriority", args.ruleCollectionGroupPriority ?? DEFAULT_RULE_COLLECTION_GROUP_PRIORITY, validate.firewallPriority);
-        const collectionPriority = checked("ruleCollectionPriority", args.ruleCollectionPriority ?? DEFAULT_RULE_COLLECTION_PRIORITY, validate.firewallPriority);
-        const destination = kmsDestination(args);
-        const owned = claimFirewallRuleCollectionGroup(args.resourceGroupName, args.firewallPolicyName, groupNameInput, name);
-
-        const collectionName = "allow-kms-activation";
-        const networkRuleName = `allow-kms-tcp-${destination.port}`;
-        if (args.firewallPrivateIpAddress !== undefined) {
-            // The firewall's own name is not an input here: the engine names it by its private IP.
-            const firewallIp = checked("firewallPrivateIpAddress", args.firewallPrivateIpAddress, validate.ipv4);
-            planFirewall(
-                firewallIp,
-                pulumi.all([firewallIp, firewallPolicyName, groupName, groupPriority, collectionPriority, sourceAddresses]).apply(([ip, policy, group, gp, cp, sources]) => ({
-                    name: ip,
-                    policyName: policy,
-                    ruleCollectionGroups: [
-                        {
-                            name: group,
-                            priority: gp,
-                            ruleCollections: [
-                                {
-                                    name: collectionName,
-                                    priority: cp,
-                                    ruleCollectionType: "FirewallPolicyFilterRuleCollection",
-                                    action: "Allow",
-                                    rules: [
-                                        {
-                                            name: networkRuleName,
-                                            ruleType: "NetworkRule",
-                                            ipProtocols: ["TCP"],
-                                            sourceAddresses: sources,
-                                            destinationAddresses: destination.allowedPrefixes,
-                                            destinationPorts: [String(destination.port)],
-                                        },
-                                    ],
-                                },
-                            ],
-                        },
-                    ],
-                })),
-            );
+        // Every plain value is checked before the one child exists; an Output is checked when it resolves.
+        const plan = resolveKmsFirewallRules(name, args);
+        const { resourceGroupName, firewallPolicyName, groupName, destination, collectionName, networkRuleName, sourceAddresses } = plan;
+        const owned = claimFirewallRuleCollectionGroup(args.resourceGroupName, args.firewallPolicyName, plan.groupNameInput, name);
+        if (plan.firewall !== undefined) {
+            // What this program adds to the firewall, for every subnet check in it.
+            planFirewall(plan.firewall.privateIpAddress, plan.firewall.facts);
         }
 
         const group = new network.FirewallPolicyRuleCollectionGroup(
@@ -145,12 +93,12 @@ export class KmsFirewallRules extends pulumi.ComponentResource {
                 resourceGroupName,
                 firewallPolicyName,
                 ruleCollectionGroupName: groupName,
-                priority: groupPriority,
+                priority: plan.groupPriority,
                 ruleCollections: [
                     {
                         ruleCollectionType: "FirewallPolicyFilterRuleCollection",
                         name: collectionName,
-                        priority: collectionPriority,
+                        priority: plan.collectionPriority,
                         action: { type: network.FirewallPolicyFilterRuleCollectionActionType.Allow },
                         rules: [
                             {
@@ -185,4 +133,97 @@ export class KmsFirewallRules extends pulumi.ComponentResource {
             kmsAddressPrefixes: this.kmsAddressPrefixes,
         });
     }
+}
+
+/** Everything `KmsFirewallRules` builds, decided from its args by `resolveKmsFirewallRules`. */
+export interface KmsFirewallRulesPlan {
+    context: { component: string; name: string };
+    resourceGroupName: pulumi.Input<string>;
+    firewallPolicyName: pulumi.Input<string>;
+    sourceAddresses: pulumi.Input<string[]>;
+    /** The group's name as given (or the default), for the per-policy claim; `groupName` carries its check. */
+    groupNameInput: pulumi.Input<string>;
+    groupName: pulumi.Input<string>;
+    groupPriority: pulumi.Input<number>;
+    collectionPriority: pulumi.Input<number>;
+    collectionName: string;
+    networkRuleName: string;
+    destination: ReturnType<typeof kmsDestination>;
+    /** With `firewallPrivateIpAddress`: the firewall as the program's subnet checks see it (the engine names it by its IP). */
+    firewall?: { privateIpAddress: pulumi.Input<string>; facts: pulumi.Output<AzureFirewallFacts> };
+}
+
+/**
+ * Checks `KmsFirewallRules`'s args (plain values now, with the same refusals as ever; Outputs once they resolve) and
+ * decides the rule collection group. Pure: it creates and reads nothing.
+ */
+export function resolveKmsFirewallRules(name: string, args: KmsFirewallRulesArgs, context = { component: "KmsFirewallRules", name }): KmsFirewallRulesPlan {
+    validate.inComponent(context.component, context.name, () => {
+        validate.required("resourceGroupName", args.resourceGroupName);
+        validate.required("firewallPolicyName", args.firewallPolicyName);
+        validate.enumValue("cloud", args.cloud, AzureCloud);
+        validate.kmsIpAddresses("kmsIpAddresses", args.kmsIpAddresses);
+        validate.customKmsServer("customKmsServer", args.customKmsServer);
+    });
+    // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+    const cloud = validate.inComponent(context.component, context.name, () => validate.effectiveCloud(args.cloud));
+    const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) => validate.checkedInput(context, field, value, check);
+    const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+    const firewallPolicyName = checked("firewallPolicyName", args.firewallPolicyName, validate.azureName);
+    const sourceAddresses = checked("sourceAddresses", args.sourceAddresses, validate.sourceAddresses);
+    const groupNameInput = args.ruleCollectionGroupName ?? DEFAULT_RULE_COLLECTION_GROUP_NAME;
+    const groupName = checked("ruleCollectionGroupName", groupNameInput, validate.azureName);
+    const groupPriority = checked("ruleCollectionGroupPriority", args.ruleCollectionGroupPriority ?? DEFAULT_RULE_COLLECTION_GROUP_PRIORITY, validate.firewallPriority);
+    const collectionPriority = checked("ruleCollectionPriority", args.ruleCollectionPriority ?? DEFAULT_RULE_COLLECTION_PRIORITY, validate.firewallPriority);
+    const destination = kmsDestination({ ...args, cloud });
+    const collectionName = "allow-kms-activation";
+    const networkRuleName = `allow-kms-tcp-${destination.port}`;
+    const plan: KmsFirewallRulesPlan = {
+        context,
+        resourceGroupName,
+        firewallPolicyName,
+        sourceAddresses,
+        groupNameInput,
+        groupName,
+        groupPriority,
+        collectionPriority,
+        collectionName,
+        networkRuleName,
+        destination,
+    };
+    if (args.firewallPrivateIpAddress === undefined) {
+        return plan;
+    }
+    const firewallIp = checked("firewallPrivateIpAddress", args.firewallPrivateIpAddress, validate.ipv4);
+    const facts = pulumi.all([firewallIp, firewallPolicyName, groupName, groupPriority, collectionPriority, sourceAddresses]).apply(
+        ([ip, policy, group, gp, cp, sources]): AzureFirewallFacts => ({
+            name: ip,
+            policyName: policy,
+            ruleCollectionGroups: [
+                {
+                    name: group,
+                    priority: gp,
+                    ruleCollections: [
+                        {
+                            name: collectionName,
+                            priority: cp,
+                            ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+                            action: "Allow",
+                            rules: [
+                                {
+                                    name: networkRuleName,
+                                    ruleType: "NetworkRule",
+                                    ipProtocols: ["TCP"],
+                                    sourceAddresses: sources,
+                                    destinationAddresses: destination.allowedPrefixes,
+                                    destinationPorts: [String(destination.port)],
+                                },
+                            ],
+                        },
+                    ],
+                },
+            ],
+        }),
+    );
+    return { ...plan, firewall: { privateIpAddress: firewallIp, facts } };
 }

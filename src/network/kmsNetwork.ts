@@ -2,7 +2,6 @@ import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import { AzureCloud, CustomKmsServer, ExplicitOutbound, KmsHostForm } from "../types";
 import * as validate from "../validate";
-import { effectiveCloud } from "../kms/cloudConfig";
 import { KmsEgressRules } from "./kmsEgressRules";
 import { componentOptions } from "../versionAliases";
 
@@ -63,29 +62,10 @@ export class KmsNetwork extends pulumi.ComponentResource {
 
     constructor(name: string, args: KmsNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsNetwork", name, {}, componentOptions(opts));
-        const context = { component: "KmsNetwork", name };
-        validate.inComponent(context.component, name, () => {
-            validate.required("resourceGroupName", args.resourceGroupName);
-            validate.enumValue("outbound", args.outbound, ExplicitOutbound);
-            validate.enumValue("cloud", args.cloud, AzureCloud);
-        });
-        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
-        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
         // Every plain value is checked before the first child exists, so a refusal leaves nothing half-built.
-        const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
-            validate.checkedInput(context, field, value, check);
-        const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
-        const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
-        const addressPrefixes = checked("addressPrefixes", args.addressPrefixes ?? ["10.0.0.0/16"], validate.cidrList);
-        const subnetAddressPrefix = checked("subnetAddressPrefix", args.subnetAddressPrefix ?? "10.0.0.0/24", validate.cidr);
-        const dnsServers = args.dnsServers === undefined ? undefined : checked("dnsServers", args.dnsServers, validate.ipv4List);
-        validate.inComponent(context.component, name, () => {
-            validate.enumValue("cloud", args.cloud, AzureCloud);
-            validate.kmsIpAddresses("kmsIpAddresses", args.kmsIpAddresses);
-            validate.customKmsServer("customKmsServer", args.customKmsServer);
-            validate.ifPlain(args.securityRulePriority, (v) => validate.securityRulePriority("securityRulePriority", v));
-        });
-        const common = { resourceGroupName, location, tags: args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags) };
+        const plan = resolveKmsNetwork(name, args);
+        const { resourceGroupName, addressPrefixes, subnetAddressPrefix, dnsServers } = plan;
+        const common = { resourceGroupName, location: plan.location, tags: plan.tags };
 
         const vnet = new network.VirtualNetwork(
             `${name}-vnet`,
@@ -98,7 +78,7 @@ export class KmsNetwork extends pulumi.ComponentResource {
         );
         const routeTable = new network.RouteTable(`${name}-routes`, { ...common }, { parent: this });
         const nsg = new network.NetworkSecurityGroup(`${name}-nsg`, { ...common }, { parent: this });
-        const natGateway = args.outbound === ExplicitOutbound.None ? undefined : this.addNatGateway(name, common);
+        const natGateway = plan.natGateway ? this.addNatGateway(name, common) : undefined;
 
         const subnet = new network.Subnet(
             `${name}-subnet`,
@@ -121,7 +101,7 @@ export class KmsNetwork extends pulumi.ComponentResource {
                 resourceGroupName,
                 routeTableName: routeTable.name,
                 networkSecurityGroupName: nsg.name,
-                cloud: args.cloud,
+                cloud: plan.cloud,
                 kmsIpAddresses: args.kmsIpAddresses,
                 customKmsServer: args.customKmsServer,
                 securityRulePriority: args.securityRulePriority,
@@ -137,11 +117,9 @@ export class KmsNetwork extends pulumi.ComponentResource {
         this.networkSecurityGroupId = nsg.id;
         this.networkSecurityGroupName = nsg.name;
         this.natGatewayId = natGateway ? natGateway.id : pulumi.output(undefined);
-        this.kmsHostForm = pulumi
-            .output(args.dnsServers)
-            .apply((servers) => (servers && servers.length > 0 ? KmsHostForm.IpAddress : KmsHostForm.DnsName));
+        this.kmsHostForm = pulumi.output(plan.kmsHostForm);
         this.egressRuleIds = egress.egressRuleIds;
-        this.cloud = pulumi.output(args.cloud as AzureCloud);
+        this.cloud = pulumi.output(plan.cloud);
         this.registerOutputs({
             virtualNetworkId: this.virtualNetworkId,
             virtualNetworkName: this.virtualNetworkName,
@@ -182,4 +160,60 @@ export class KmsNetwork extends pulumi.ComponentResource {
             { parent: this },
         );
     }
+}
+
+/** Everything `KmsNetwork` builds, decided from its args by `resolveKmsNetwork`. */
+export interface KmsNetworkPlan {
+    context: { component: string; name: string };
+    resourceGroupName: pulumi.Input<string>;
+    location?: pulumi.Input<string>;
+    tags?: KmsNetworkArgs["tags"];
+    addressPrefixes: pulumi.Input<string[]>;
+    subnetAddressPrefix: pulumi.Input<string>;
+    dnsServers?: pulumi.Input<string[]>;
+    /** A Standard NAT gateway and its public IP on the subnet (`outbound: NatGateway`, the default). */
+    natGateway: boolean;
+    /** `cloud`, else the stack's azure-native provider's: what the egress rules let through. */
+    cloud: AzureCloud;
+    /** `IpAddress` when custom DNS servers are set (they may not resolve the KMS name), else `DnsName`. */
+    kmsHostForm: pulumi.Input<KmsHostForm>;
+}
+
+/**
+ * Checks `KmsNetwork`'s args (plain values now, with the same refusals as ever; Outputs once they resolve) and
+ * decides the network. Pure: it creates nothing. The egress child (`KmsEgressRules`) resolves its own args.
+ */
+export function resolveKmsNetwork(name: string, args: KmsNetworkArgs, context = { component: "KmsNetwork", name }): KmsNetworkPlan {
+    validate.inComponent(context.component, context.name, () => {
+        validate.required("resourceGroupName", args.resourceGroupName);
+        validate.enumValue("outbound", args.outbound, ExplicitOutbound);
+        validate.enumValue("cloud", args.cloud, AzureCloud);
+    });
+    // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+    const cloud = validate.inComponent(context.component, context.name, () => validate.effectiveCloud(args.cloud));
+    const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) => validate.checkedInput(context, field, value, check);
+    const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+    const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
+    const addressPrefixes = checked("addressPrefixes", args.addressPrefixes ?? ["10.0.0.0/16"], validate.cidrList);
+    const subnetAddressPrefix = checked("subnetAddressPrefix", args.subnetAddressPrefix ?? "10.0.0.0/24", validate.cidr);
+    const dnsServers = args.dnsServers === undefined ? undefined : checked("dnsServers", args.dnsServers, validate.ipv4List);
+    validate.inComponent(context.component, context.name, () => {
+        validate.kmsIpAddresses("kmsIpAddresses", args.kmsIpAddresses);
+        validate.customKmsServer("customKmsServer", args.customKmsServer);
+        validate.ifPlain(args.securityRulePriority, (v) => validate.securityRulePriority("securityRulePriority", v));
+    });
+    const tags = args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags);
+    const hostForm = (servers: string[] | undefined) => (servers && servers.length > 0 ? KmsHostForm.IpAddress : KmsHostForm.DnsName);
+    return {
+        context,
+        resourceGroupName,
+        location,
+        tags,
+        addressPrefixes,
+        subnetAddressPrefix,
+        dnsServers,
+        natGateway: args.outbound !== ExplicitOutbound.None,
+        cloud,
+        kmsHostForm: pulumi.Output.isInstance(args.dnsServers) || args.dnsServers instanceof Promise ? pulumi.output(args.dnsServers).apply(hostForm) : hostForm(args.dnsServers as string[] | undefined),
+    };
 }

@@ -1,12 +1,11 @@
 import * as compute from "@pulumi/azure-native/compute";
 import * as pulumi from "@pulumi/pulumi";
-import { ActivationScriptOptions, activationKeyParameters, renderCommandLine, ResolvedActivation, resolveActivation } from "../guest/render";
+import { ActivationScriptOptions, ActivationScriptParameter, activationKeyParameters, renderCommandLine, ResolvedActivation, resolveActivation } from "../guest/render";
 import { ActivationResult } from "../guest/result";
 import { claimActivationTarget } from "../network/ownership";
 import { ActivationMechanism, ActivationStatus, AzureCloud, CustomKmsServer, KmsHostForm } from "../types";
 import * as validate from "../validate";
 import { componentOptions } from "../versionAliases";
-import { effectiveCloud } from "../kms/cloudConfig";
 import { readActivationOutcome } from "./activationOutcome";
 import { checkScaleSetCustomScripts, ownScaleSetExtension, watchProgramScaleSets } from "./programScaleSets";
 
@@ -128,6 +127,133 @@ function checkTarget(args: KmsActivationArgs): void {
     }
 }
 
+type Context = { component: string; name: string };
+
+/**
+ * The guest side of an activation, decided once from the options: the cloud, the KMS the guest is pointed at and the
+ * command it runs (`resolved`, plain when every option was), and the key's arguments (secret when given). `KmsWindowsVm`
+ * resolves it for its VM and hands it down, so nothing is checked twice.
+ */
+export interface ActivationGuestPlan {
+    /** Who the guest plan's refusals name (an Output that fails later names it too). */
+    context: Context;
+    /** The cloud whose KMS is used: `cloud`, else the stack's azure-native provider's. */
+    cloud: AzureCloud;
+    mechanism?: ActivationMechanism;
+    /** The command, its non-secret arguments, fingerprint, endpoint and key source. */
+    resolved: pulumi.Input<ResolvedActivation>;
+    /** The script's secret arguments (the product key, or the key `imageSku` picks; none when detected in the guest). */
+    keyParameters: pulumi.Input<ActivationScriptParameter[]>;
+    readActivationResult?: pulumi.Input<boolean>;
+}
+
+/** What a `KmsActivation` builds: the target, checked, and its guest plan. Made by `resolveKmsActivation` or `activationArgsFor`. */
+export interface KmsActivationPlan {
+    context: Context;
+    resourceGroupName: pulumi.Input<string>;
+    target: { kind: "VM" | "scale set"; field: "vmName" | "vmScaleSetName"; name: pulumi.Input<string> };
+    location?: pulumi.Input<string>;
+    tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+    activationWaitsFor?: pulumi.Input<string[]>;
+    guest: ActivationGuestPlan;
+}
+
+// The constructor's args must stay the `KmsActivationArgs` interface (the schema is inferred from it), so a resolved plan
+// travels beside the args object it was made with, never as a field a user could set.
+const handedDown = new WeakMap<KmsActivationArgs, KmsActivationPlan>();
+
+const checkedIn =
+    (context: Context) =>
+    <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void): pulumi.Input<T> =>
+        validate.checkedInput(context, field, value, check);
+
+/**
+ * The guest plan of `options`, whose plain values `checkActivationOptions` has passed: the cloud decided, the Outputs
+ * given their checks, and the command resolved (now when every option is plain, else once they resolve). `imageSku`
+ * is the SKU that picks and matches the key when the caller knows it better than `options.imageSku` (a VM's image).
+ */
+export function resolveActivationGuest(context: Context, options: KmsActivationOptions, imageSku: pulumi.Input<string> | undefined = options.imageSku): ActivationGuestPlan {
+    // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+    const cloud = validate.inComponent(context.component, context.name, () => validate.effectiveCloud(options.cloud));
+    const checked = checkedIn(context);
+    const kmsHostForm = checked("kmsHostForm", options.kmsHostForm, (f, v: KmsHostForm | undefined) => validate.enumValue(f, v, KmsHostForm));
+    const sku = checked("imageSku", imageSku, validate.imageSku);
+    const rerunToken = checked("rerunToken", options.rerunToken, validate.rerunToken);
+    const hasProductKey = options.productKey !== undefined;
+    const productKey = hasProductKey ? checkedKey(context, options.productKey as pulumi.Input<string>, sku) : undefined;
+    // Everything but the key: not secret, so plans and state show what the guest will do. Plain options (the
+    // usual case) are resolved at once, so a fleet of VMs builds no Output chain per VM.
+    const resolved = mapInputs(
+        [kmsHostForm, sku, options.configureGuestFirewall, options.failOnActivationError, rerunToken] as const,
+        ([kmsHostForm, imageSku, configureGuestFirewall, failOnActivationError, rerunToken]) => {
+            const scriptOptions: ActivationScriptOptions = {
+                cloud,
+                customKmsServer: options.customKmsServer,
+                kmsIpAddresses: options.kmsIpAddresses,
+                kmsHostForm,
+                imageSku,
+                configureGuestFirewall,
+                failOnActivationError,
+                rerunToken,
+            };
+            return validate.inComponent(context.component, context.name, () => resolveActivation(scriptOptions, hasProductKey));
+        },
+    );
+    const keyParameters = mapInputs([resolved, productKey] as const, ([r, key]) => activationKeyParameters(key ?? r.imageSkuKey));
+    return { context, cloud, mechanism: options.mechanism, resolved, keyParameters, readActivationResult: options.readActivationResult };
+}
+
+/**
+ * Args for the activation of a VM whose guest plan is already resolved (`KmsWindowsVm`'s own VM): the constructor builds
+ * from the plan they carry and checks nothing again.
+ */
+export function activationArgsFor(
+    guest: ActivationGuestPlan,
+    target: { resourceGroupName: pulumi.Input<string>; vmName: pulumi.Input<string>; location?: pulumi.Input<string>; tags?: KmsActivationPlan["tags"]; activationWaitsFor?: pulumi.Input<string[]> },
+): KmsActivationArgs {
+    const args: KmsActivationArgs = { ...target };
+    handedDown.set(args, {
+        context: guest.context,
+        resourceGroupName: target.resourceGroupName,
+        target: { kind: "VM", field: "vmName", name: target.vmName },
+        location: target.location,
+        tags: target.tags,
+        activationWaitsFor: target.activationWaitsFor,
+        guest,
+    });
+    return args;
+}
+
+/**
+ * Checks `KmsActivation`'s args (plain values now, with the same refusals as ever; Outputs once they resolve) and
+ * decides what it builds. Pure: it creates no resource, so a refusal leaves nothing half-built.
+ */
+export function resolveKmsActivation(name: string, args: KmsActivationArgs, context: Context = { component: "KmsActivation", name }): KmsActivationPlan {
+    validate.inComponent(context.component, context.name, () => {
+        validate.required("resourceGroupName", args.resourceGroupName);
+        checkTarget(args);
+        checkActivationOptions(args);
+    });
+    const cloud = validate.inComponent(context.component, context.name, () => validate.effectiveCloud(args.cloud));
+    const checked = checkedIn(context);
+    const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+    const onScaleSet = args.vmScaleSetName !== undefined;
+    const field = onScaleSet ? "vmScaleSetName" : "vmName";
+    const targetName = checked(field, (onScaleSet ? args.vmScaleSetName : args.vmName) as pulumi.Input<string>, (f, v: string) => validate.azureName(f, v, 64));
+    const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
+    const guest = resolveActivationGuest(context, { ...args, cloud });
+    const tags = args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags);
+    return {
+        context,
+        resourceGroupName,
+        target: { kind: onScaleSet ? "scale set" : "VM", field, name: targetName },
+        location,
+        tags,
+        activationWaitsFor: args.activationWaitsFor,
+        guest,
+    };
+}
+
 /** Name of the extension or run command on the VM. */
 export const ACTIVATION_RESOURCE_NAME = "KmsActivation";
 /**
@@ -160,53 +286,22 @@ export class KmsActivation extends pulumi.ComponentResource {
 
     constructor(name: string, args: KmsActivationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsActivation", name, {}, componentOptions(opts));
-        const context = { component: "KmsActivation", name };
-        validate.inComponent(context.component, name, () => {
-            validate.required("resourceGroupName", args.resourceGroupName);
-            checkTarget(args);
-            checkActivationOptions(args);
-        });
-        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
-        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
-        const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
-            validate.checkedInput(context, field, value, check);
-        const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
-        const onScaleSet = args.vmScaleSetName !== undefined;
-        const targetField = onScaleSet ? "vmScaleSetName" : "vmName";
-        const vmName = checked(targetField, (onScaleSet ? args.vmScaleSetName : args.vmName) as pulumi.Input<string>, (f, v: string) => validate.azureName(f, v, 64));
-        const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
-        const kmsHostForm = checked("kmsHostForm", args.kmsHostForm, (f, v: KmsHostForm | undefined) => validate.enumValue(f, v, KmsHostForm));
-        const imageSku = checked("imageSku", args.imageSku, validate.imageSku);
-        const rerunToken = checked("rerunToken", args.rerunToken, validate.rerunToken);
-
-        const hasProductKey = args.productKey !== undefined;
-        const productKey = hasProductKey ? checkedKey(context, args.productKey as pulumi.Input<string>, imageSku) : undefined;
-        // Everything but the key: not secret, so plans and state show what the guest will do. Plain options (the
-        // usual case) are resolved at once, so a fleet of VMs builds no Output chain per VM.
-        const resolved = mapInputs([kmsHostForm, imageSku, args.configureGuestFirewall, args.failOnActivationError, rerunToken] as const, ([kmsHostForm, imageSku, configureGuestFirewall, failOnActivationError, rerunToken]) => {
-            const options: ActivationScriptOptions = {
-                cloud: args.cloud,
-                customKmsServer: args.customKmsServer,
-                kmsIpAddresses: args.kmsIpAddresses,
-                kmsHostForm,
-                imageSku,
-                configureGuestFirewall,
-                failOnActivationError,
-                rerunToken,
-            };
-            return validate.inComponent(context.component, name, () => resolveActivation(options, hasProductKey));
-        });
-        const keyParameters = mapInputs([resolved, productKey] as const, ([r, key]) => activationKeyParameters(key ?? r.imageSkuKey));
-        const field = <K extends keyof ResolvedActivation>(key: K) => mapInputs([resolved] as const, ([r]) => r[key]);
+        // Every plain value is checked (and the guest command chosen) before the first child exists; args a
+        // KmsWindowsVm made from its own plan come with theirs (`activationArgsFor`) and are not checked again.
+        const plan = handedDown.get(args) ?? resolveKmsActivation(name, args);
+        const { context, resourceGroupName, target, guest } = plan;
+        const onScaleSet = target.kind === "scale set";
+        const vmName = target.name;
+        const field = <K extends keyof ResolvedActivation>(key: K) => mapInputs([guest.resolved] as const, ([r]) => r[key]);
         // dependsOn takes Outputs: their resources (the egress rules) become dependencies, their values are ignored.
-        const waitFor = args.activationWaitsFor === undefined ? undefined : pulumi.output(args.activationWaitsFor).apply(() => [] as pulumi.Resource[]);
+        const waitFor = plan.activationWaitsFor === undefined ? undefined : pulumi.output(plan.activationWaitsFor).apply(() => [] as pulumi.Resource[]);
         if (onScaleSet) {
             // A later stack in this process (an inline Automation API program) is watched from here on.
             watchProgramScaleSets();
             // A scale set the program already gives a CustomScriptExtension cannot take ours (src/vm/programScaleSets.ts).
             checkScaleSetCustomScripts(context, resourceGroupName, vmName);
         }
-        const claim = claimActivationTarget(onScaleSet ? "scale set" : "VM", targetField, resourceGroupName, vmName, `KmsActivation "${name}"`, this, opts?.parent);
+        const claim = claimActivationTarget(target.kind, target.field, resourceGroupName, vmName, `KmsActivation "${name}"`, this, opts?.parent);
         // The extension, run command or scale-set extension is always named KmsActivation on its VM: a replacement must
         // delete the old one first, or the create meets it (docs/lifecycle.md). azure-native answers the same for a
         // replace it detects; the option also covers replacements Pulumi decides (replaceOnChanges, a replaced parent).
@@ -215,9 +310,10 @@ export class KmsActivation extends pulumi.ComponentResource {
             dependsOn: claim && waitFor ? pulumi.all([claim, waitFor]).apply(([a, b]) => [...a, ...b]) : claim ?? waitFor,
             deleteBeforeReplace: true,
         };
-        const common = { resourceGroupName, vmName, location, tags: args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags) };
+        const common = { resourceGroupName, vmName, location: plan.location, tags: plan.tags };
+        const keyParameters = guest.keyParameters;
         const protectedSettings = () =>
-            pulumi.secret(mapInputs([resolved, keyParameters] as const, ([r, keys]) => ({ commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]) })));
+            pulumi.secret(mapInputs([guest.resolved, keyParameters] as const, ([r, keys]) => ({ commandToExecute: renderCommandLine(r.script, [...r.parameters, ...keys]) })));
 
         const activation = onScaleSet
             ? new compute.VirtualMachineScaleSetExtension(
@@ -225,7 +321,7 @@ export class KmsActivation extends pulumi.ComponentResource {
                   { resourceGroupName, vmScaleSetName: vmName, vmssExtensionName: ACTIVATION_RESOURCE_NAME, ...CUSTOM_SCRIPT_EXTENSION, forceUpdateTag: field("fingerprint"), protectedSettings: protectedSettings() },
                   childOpts,
               )
-            : args.mechanism === ActivationMechanism.RunCommand
+            : guest.mechanism === ActivationMechanism.RunCommand
                 ? new compute.VirtualMachineRunCommandByVirtualMachine(
                       `${name}-run-command`,
                       {
@@ -233,7 +329,7 @@ export class KmsActivation extends pulumi.ComponentResource {
                           runCommandName: ACTIVATION_RESOURCE_NAME,
                           source: { script: field("script") },
                           // Empty values are left out: the script's defaults are empty, and a bare "-Name" would not bind.
-                          parameters: mapInputs([resolved] as const, ([r]) => r.parameters.filter((p) => p.value !== "")),
+                          parameters: mapInputs([guest.resolved] as const, ([r]) => r.parameters.filter((p) => p.value !== "")),
                           protectedParameters: pulumi.secret(keyParameters),
                           asyncExecution: false,
                           treatFailureAsDeploymentFailure: true,
@@ -263,8 +359,8 @@ export class KmsActivation extends pulumi.ComponentResource {
         this.activationResourceId = activation.id;
         // A scale set's result is per instance (each instance view); the package reads none of them.
         const outcome = readActivationOutcome(
-            { resourceGroupName, vmName, mechanism: args.mechanism, activation, resourceName: ACTIVATION_RESOURCE_NAME },
-            onScaleSet ? false : args.readActivationResult,
+            { resourceGroupName, vmName, mechanism: guest.mechanism, activation, resourceName: ACTIVATION_RESOURCE_NAME },
+            onScaleSet ? false : guest.readActivationResult,
             this,
             `KmsActivation "${name}"`,
         );

@@ -6,10 +6,10 @@ import { ActivationResult } from "../guest/result";
 import { claimActivationTarget } from "../network/ownership";
 import { ActivationStatus, DataDiskCaching, DataDiskStorageType, PrivateSubnetCheck, VmSecurityType, WindowsLicenseType } from "../types";
 import * as validate from "../validate";
-import { checkActivationOptions, KmsActivation, KmsActivationOptions } from "./kmsActivation";
+import { activationArgsFor, ActivationGuestPlan, checkActivationOptions, KmsActivation, KmsActivationOptions, resolveActivationGuest } from "./kmsActivation";
 import { componentOptions } from "../versionAliases";
-import { effectiveCloud } from "../kms/cloudConfig";
-import { OsSource, refuseLeavingTrustedLaunch, vmBaseline } from "./vmBaseline";
+import { Baseline, OsSource, refuseLeavingTrustedLaunch, vmBaseline } from "./vmBaseline";
+import { KmsDestination } from "../reachability";
 
 /** A marketplace image. */
 export interface MarketplaceImage {
@@ -159,57 +159,15 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
 
     constructor(name: string, args: KmsWindowsVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("azure-kms-activation:index:KmsWindowsVm", name, {}, componentOptions(opts));
-        const context = { component: "KmsWindowsVm", name };
-        validate.inComponent(context.component, name, () => {
-            checkImageChoice(args);
-            checkActivationOptions(args, args.imageSku ?? windowsServerSku(args));
-            validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
-        });
-        // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
-        args = { ...args, cloud: validate.inComponent(context.component, name, () => effectiveCloud(args.cloud)) };
-        // Every plain value is checked before the first child exists, so a refusal leaves nothing half-built.
-        const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) =>
-            validate.checkedInput(context, field, value, check);
-        const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
-        const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
-        const vmName = checked("vmName", args.vmName ?? name, (f, v: string) => validate.azureName(f, v, 64));
-        const subnetId = checked("subnetId", args.subnetId, validate.subnetId);
-        const vmSize = checked("vmSize", args.vmSize ?? "Standard_D2s_v5", validate.vmSize);
-        const osDiskType = checked("osDiskType", args.osDiskType ?? "StandardSSD_LRS", checkDiskType);
-        const customImageId = args.customImageId === undefined ? undefined : checked("customImageId", args.customImageId, checkImageId);
-        const osProfile = args.vhd
-            ? undefined
-            : {
-                  // The default comes from the plain VM name when there is one, so a long name is refused at once.
-                  computerName: checked("computerName", args.computerName ?? args.vmName ?? name, validate.computerName),
-                  adminUsername: checked("adminUsername", args.adminUsername as pulumi.Input<string>, validate.adminUsername),
-                  adminPassword: pulumi.secret(checked("adminPassword", args.adminPassword as pulumi.Input<string>, validate.adminPassword)),
-                  windowsConfiguration: { provisionVMAgent: true, enableAutomaticUpdates: true },
-              };
-        const vhdSource = args.vhd
-            ? {
-                  sourceUri: checked("vhd.sourceUri", args.vhd.sourceUri, validate.vhdUri),
-                  storageAccountId: checked("vhd.storageAccountId", args.vhd.storageAccountId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Storage/storageAccounts")),
-                  hyperVGeneration: checked("vhd.hyperVGeneration", args.vhd.hyperVGeneration ?? "V1", checkHyperVGeneration),
-                  // Only a refusal: the disk is attached the same way either way.
-                  generalized: args.vhd.generalized === undefined ? undefined : checked("vhd.generalized", args.vhd.generalized, checkSpecialized),
-              }
-            : undefined;
-        const licenseType = args.licenseType === undefined ? undefined : checked("licenseType", args.licenseType, (f, v: WindowsLicenseType) => validate.enumValue(f, v, WindowsLicenseType));
-        const zones = args.zone === undefined ? undefined : [checked("zone", args.zone, checkZone)];
-        const osSource: OsSource = vhdSource
-            ? { kind: "vhd", hyperVGeneration: vhdSource.hyperVGeneration }
-            : customImageId
-              ? { kind: "customImage", id: customImageId }
-              : { kind: "marketplace", publisher: (args.image ?? DEFAULT_IMAGE).publisher, sku: (args.image ?? DEFAULT_IMAGE).sku };
-        const baseline = vmBaseline(context, args, osSource);
-        const common = { resourceGroupName, location, tags: args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags) };
+        // Every plain value is checked, and every choice made, before the first child exists: a refusal leaves nothing half-built.
+        const plan = resolveKmsWindowsVm(name, args);
+        const { resourceGroupName, vmName, zones, os } = plan;
+        const common = { resourceGroupName, location: plan.location, tags: plan.tags };
         const claim = claimActivationTarget("VM", "vmName", resourceGroupName, vmName, `KmsWindowsVm "${name}"`, this, opts?.parent);
         // The brownfield subnet check (src/network/subnetOutbound.ts): it reads once the path the activation waits for
         // exists; a warning holds back only the activation, a failure in strict mode also the VM.
-        const subnetCheckMode = privateSubnetCheckMode(args);
-        const subnetCheck = checkSubnetOutbound(subnetId, subnetCheckMode, this, checkDestination(args), args.activationWaitsFor);
-        const vmWaitsFor = [claim, subnetCheckMode === PrivateSubnetCheck.Error ? subnetCheck : undefined].filter(
+        const subnetCheck = checkSubnetOutbound(plan.subnetId, plan.subnetCheck.mode, this, plan.subnetCheck.destination, plan.activationWaitsFor);
+        const vmWaitsFor = [claim, plan.subnetCheck.mode === PrivateSubnetCheck.Error ? subnetCheck : undefined].filter(
             (check): check is pulumi.Output<pulumi.Resource[]> => check !== undefined,
         );
 
@@ -217,12 +175,13 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
             `${name}-nic`,
             {
                 ...common,
-                ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnetId }, privateIPAllocationMethod: network.IPAllocationMethod.Dynamic, primary: true }],
+                ipConfigurations: [{ name: "ipconfig1", subnet: { id: plan.subnetId }, privateIPAllocationMethod: network.IPAllocationMethod.Dynamic, primary: true }],
             },
             { parent: this },
         );
         // An attached disk must sit in the VM's zone.
-        const importedDisk = vhdSource ? this.importVhd(name, vhdSource, { ...common, zones, securityProfile: baseline.importedDiskSecurityProfile }, osDiskType) : undefined;
+        const importedDisk =
+            os.kind === "vhd" ? this.importVhd(name, os.source, { ...common, zones, securityProfile: plan.baseline.importedDiskSecurityProfile }, plan.osDiskType) : undefined;
 
         const vm = new compute.VirtualMachine(
             `${name}-vm`,
@@ -230,25 +189,25 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
                 ...common,
                 vmName,
                 zones,
-                licenseType,
-                hardwareProfile: { vmSize },
-                securityProfile: refuseLeavingTrustedLaunch(context, baseline.securityProfile, resourceGroupName, vmName, this),
-                identity: baseline.identity,
-                additionalCapabilities: baseline.additionalCapabilities,
+                licenseType: plan.licenseType,
+                hardwareProfile: { vmSize: plan.vmSize },
+                securityProfile: refuseLeavingTrustedLaunch(plan.context, plan.baseline.securityProfile, resourceGroupName, vmName, this),
+                identity: plan.baseline.identity,
+                additionalCapabilities: plan.baseline.additionalCapabilities,
                 storageProfile: {
                     ...(importedDisk
                         ? { osDisk: { createOption: compute.DiskCreateOptionTypes.Attach, osType: compute.OperatingSystemTypes.Windows, managedDisk: { id: importedDisk.id } } }
                         : {
-                              imageReference: customImageId ? { id: customImageId } : { ...DEFAULT_IMAGE, ...args.image },
+                              imageReference: os.kind === "customImage" ? { id: os.id } : os.kind === "marketplace" ? os.image : undefined,
                               osDisk: {
                                   createOption: compute.DiskCreateOptionTypes.FromImage,
-                                  managedDisk: { storageAccountType: osDiskType },
+                                  managedDisk: { storageAccountType: plan.osDiskType },
                                   deleteOption: compute.DiskDeleteOptionTypes.Delete,
                               },
                           }),
-                    ...(baseline.dataDisks ? { dataDisks: baseline.dataDisks } : {}),
+                    ...(plan.baseline.dataDisks ? { dataDisks: plan.baseline.dataDisks } : {}),
                 },
-                osProfile,
+                osProfile: plan.osProfile,
                 networkProfile: { networkInterfaces: [{ id: nic.id, primary: true }] },
                 // Boot diagnostics (managed storage) give the serial log and screenshot when activation or boot goes wrong.
                 diagnosticsProfile: { bootDiagnostics: { enabled: true } },
@@ -257,26 +216,16 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
             { parent: this, dependsOn: vmWaitsFor.length === 0 ? undefined : pulumi.all(vmWaitsFor).apply((lists) => lists.flat()) },
         );
 
+        // The guest plan was resolved with the VM's: the activation builds from it and checks nothing again.
         const activation = new KmsActivation(
             `${name}-activation`,
-            {
+            activationArgsFor(plan.activation, {
                 resourceGroupName,
                 vmName: vm.name,
                 location: vm.location,
-                tags: args.tags,
-                cloud: args.cloud,
-                customKmsServer: args.customKmsServer,
-                kmsIpAddresses: args.kmsIpAddresses,
-                kmsHostForm: args.kmsHostForm,
-                imageSku: args.imageSku ?? windowsServerSku(args),
-                productKey: args.productKey,
-                configureGuestFirewall: args.configureGuestFirewall,
-                failOnActivationError: args.failOnActivationError,
-                mechanism: args.mechanism,
-                rerunToken: args.rerunToken,
-                activationWaitsFor: afterSubnetCheck(args.activationWaitsFor, subnetCheck, subnetCheckMode),
-                readActivationResult: args.readActivationResult,
-            },
+                tags: plan.tags,
+                activationWaitsFor: afterSubnetCheck(plan.activationWaitsFor, subnetCheck, plan.subnetCheck.mode),
+            }),
             // vmName: vm.name already makes the activation wait for the VM.
             { parent: this },
         );
@@ -328,6 +277,129 @@ export class KmsWindowsVm extends pulumi.ComponentResource {
             { parent: this, dependsOn: pulumi.Output.isInstance(source.generalized) ? source.generalized.apply(() => [] as pulumi.Resource[]) : undefined },
         );
     }
+}
+
+type Context = { component: string; name: string };
+
+/** The imported VHD, checked: what the `-os-disk` child is built from. */
+interface VhdSource {
+    sourceUri: pulumi.Input<string>;
+    storageAccountId: pulumi.Input<string>;
+    hyperVGeneration: pulumi.Input<string>;
+    /** Only a refusal (an Output one fails when it resolves): the disk is attached the same way either way. */
+    generalized?: pulumi.Input<boolean>;
+}
+
+/**
+ * Everything `KmsWindowsVm` builds, decided from its args by `resolveKmsWindowsVm`: every plain value checked, the
+ * defaults applied, every Output carrying its check. The constructor only builds children from it.
+ */
+export interface KmsWindowsVmPlan {
+    context: Context;
+    resourceGroupName: pulumi.Input<string>;
+    location?: pulumi.Input<string>;
+    vmName: pulumi.Input<string>;
+    subnetId: pulumi.Input<string>;
+    vmSize: pulumi.Input<string>;
+    osDiskType: pulumi.Input<string>;
+    tags?: KmsWindowsVmArgs["tags"];
+    licenseType?: pulumi.Input<WindowsLicenseType>;
+    zones?: pulumi.Input<string>[];
+    /** Where the OS disk comes from: the image reference, or the VHD to import and attach. */
+    os:
+        | { kind: "marketplace"; image: MarketplaceImage }
+        | { kind: "customImage"; id: pulumi.Input<string> }
+        | { kind: "vhd"; source: VhdSource };
+    /** The OS profile (none for a VHD, which keeps its own accounts); the password is a secret. */
+    osProfile?: {
+        computerName: pulumi.Input<string>;
+        adminUsername: pulumi.Input<string>;
+        adminPassword: pulumi.Output<string>;
+        windowsConfiguration: { provisionVMAgent: true; enableAutomaticUpdates: true };
+    };
+    /** Security type, data disks and identities (src/vm/vmBaseline.ts). */
+    baseline: Baseline;
+    /** The brownfield subnet check: its mode and the KMS it judges the path to. */
+    subnetCheck: { mode: PrivateSubnetCheck; destination: KmsDestination };
+    activationWaitsFor?: pulumi.Input<string[]>;
+    /** The guest plan the `-activation` child builds from, named after that child as its refusals always were. */
+    activation: ActivationGuestPlan;
+}
+
+/**
+ * Checks `KmsWindowsVm`'s args and decides what it builds, in the order the refusals have always come: the choice of
+ * image and the activation options, the cloud, each field, the baseline, the tags, then the activation's own (the
+ * image's SKU as the activation's `imageSku`). Pure: it creates no resource, so a refusal leaves nothing registered.
+ */
+export function resolveKmsWindowsVm(name: string, args: KmsWindowsVmArgs, context: Context = { component: "KmsWindowsVm", name }): KmsWindowsVmPlan {
+    const imageSku = args.imageSku ?? windowsServerSku(args);
+    validate.inComponent(context.component, context.name, () => {
+        checkImageChoice(args);
+        checkActivationOptions(args, imageSku);
+        validate.enumValue("privateSubnetCheck", args.privateSubnetCheck, PrivateSubnetCheck);
+    });
+    // Without `cloud`, the KMS of the cloud the stack's azure-native provider deploys to.
+    const cloud = validate.inComponent(context.component, context.name, () => validate.effectiveCloud(args.cloud));
+    const checked = <T>(field: string, value: pulumi.Input<T>, check: (field: string, value: T) => void) => validate.checkedInput(context, field, value, check);
+    const resourceGroupName = checked("resourceGroupName", args.resourceGroupName, validate.resourceGroupName);
+    const location = args.location === undefined ? undefined : checked("location", args.location, validate.location);
+    const vmName = checked("vmName", args.vmName ?? name, (f, v: string) => validate.azureName(f, v, 64));
+    const subnetId = checked("subnetId", args.subnetId, validate.subnetId);
+    const vmSize = checked("vmSize", args.vmSize ?? "Standard_D2s_v5", validate.vmSize);
+    const osDiskType = checked("osDiskType", args.osDiskType ?? "StandardSSD_LRS", checkDiskType);
+    const customImageId = args.customImageId === undefined ? undefined : checked("customImageId", args.customImageId, checkImageId);
+    const osProfile = args.vhd
+        ? undefined
+        : {
+              // The default comes from the plain VM name when there is one, so a long name is refused at once.
+              computerName: checked("computerName", args.computerName ?? args.vmName ?? name, validate.computerName),
+              adminUsername: checked("adminUsername", args.adminUsername as pulumi.Input<string>, validate.adminUsername),
+              adminPassword: pulumi.secret(checked("adminPassword", args.adminPassword as pulumi.Input<string>, validate.adminPassword)),
+              windowsConfiguration: { provisionVMAgent: true as const, enableAutomaticUpdates: true as const },
+          };
+    const vhdSource: VhdSource | undefined = args.vhd
+        ? {
+              sourceUri: checked("vhd.sourceUri", args.vhd.sourceUri, validate.vhdUri),
+              storageAccountId: checked("vhd.storageAccountId", args.vhd.storageAccountId, (f, v: string) => validate.resourceId(f, v, "Microsoft.Storage/storageAccounts")),
+              hyperVGeneration: checked("vhd.hyperVGeneration", args.vhd.hyperVGeneration ?? "V1", checkHyperVGeneration),
+              generalized: args.vhd.generalized === undefined ? undefined : checked("vhd.generalized", args.vhd.generalized, checkSpecialized),
+          }
+        : undefined;
+    const licenseType = args.licenseType === undefined ? undefined : checked("licenseType", args.licenseType, (f, v: WindowsLicenseType) => validate.enumValue(f, v, WindowsLicenseType));
+    const zones = args.zone === undefined ? undefined : [checked("zone", args.zone, checkZone)];
+    const image = args.image ?? DEFAULT_IMAGE;
+    const osSource: OsSource = vhdSource
+        ? { kind: "vhd", hyperVGeneration: vhdSource.hyperVGeneration }
+        : customImageId
+          ? { kind: "customImage", id: customImageId }
+          : { kind: "marketplace", publisher: image.publisher, sku: image.sku };
+    const baseline = vmBaseline(context, args, osSource);
+    const tags = args.tags === undefined ? undefined : checked("tags", args.tags, validate.tags);
+    // The activation child's refusals name it, as they did when it checked its args itself. Of its options only the
+    // image's SKU (its imageSku when none is given) is new to it: the rest were checked above.
+    const activationContext = { component: "KmsActivation", name: `${name}-activation` };
+    if (args.imageSku === undefined) {
+        validate.inComponent(activationContext.component, activationContext.name, () => validate.ifPlain(imageSku, (v) => validate.imageSku("imageSku", v)));
+    }
+    const activation = resolveActivationGuest(activationContext, { ...args, cloud }, imageSku);
+    return {
+        context,
+        resourceGroupName,
+        location,
+        vmName,
+        subnetId,
+        vmSize,
+        osDiskType,
+        tags,
+        licenseType,
+        zones,
+        os: vhdSource ? { kind: "vhd", source: vhdSource } : customImageId ? { kind: "customImage", id: customImageId } : { kind: "marketplace", image: { ...DEFAULT_IMAGE, ...args.image } },
+        osProfile,
+        baseline,
+        subnetCheck: { mode: privateSubnetCheckMode(args), destination: checkDestination({ ...args, cloud }) },
+        activationWaitsFor: args.activationWaitsFor,
+        activation,
+    };
 }
 
 // The SKU picks a key only for Microsoft's Windows Server images; other publishers reuse SKU words freely.

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as inputs from "@pulumi/azure-native/types/input";
 import { ActivationScriptOptions, renderActivationScript } from "../guest/render";
-import { effectiveCloud } from "../kms/cloudConfig";
 import * as validate from "../validate";
 import { ACTIVATION_RESOURCE_NAME, CUSTOM_SCRIPT_EXTENSION } from "./kmsActivation";
 
@@ -13,7 +12,7 @@ import { ACTIVATION_RESOURCE_NAME, CUSTOM_SCRIPT_EXTENSION } from "./kmsActivati
  */
 export function kmsActivationScaleSetExtension(options: ActivationScriptOptions = {}): inputs.compute.VirtualMachineScaleSetExtensionArgs {
     validate.kmsClientKey("productKey", options.productKey, options.imageSku);
-    const rendered = renderActivationScript({ ...options, cloud: effectiveCloud(options.cloud) });
+    const rendered = renderActivationScript({ ...options, cloud: validate.effectiveCloud(options.cloud) });
     return {
         name: ACTIVATION_RESOURCE_NAME,
         ...CUSTOM_SCRIPT_EXTENSION,
