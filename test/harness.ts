@@ -1,6 +1,7 @@
 // Test helpers: the recording mock engine (scripts/mock-engine.ts) plus jest set-up.
 export * from "../scripts/mock-engine";
 import { Harness, InvokeMock, mockPulumi, SUBSCRIPTION } from "../scripts/mock-engine";
+import type { Input } from "@pulumi/pulumi";
 import { inflateCommandLine } from "../src/guest/render";
 
 /** The package under a fresh mock engine: `ctx.h` records, `ctx.m` is the package, imported after the mocks. */
@@ -108,6 +109,20 @@ export function errorOf(make: () => unknown): Error {
 /** The message of what `make` throws (see errorOf). */
 export function refusal(make: () => unknown): string {
     return errorOf(make).message;
+}
+
+/** The message an Output refused with (a value checked inside apply); one that resolves fails the test ("accepted"). */
+export async function outputRefusal(value: Input<unknown>): Promise<string> {
+    // A failed Output's three promises all reject: all are awaited, or node reports the others as unhandled.
+    const internals = value as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
+    internals.isKnown.catch(() => undefined);
+    internals.isSecret.catch(() => undefined);
+    try {
+        await internals.promise();
+    } catch (err) {
+        return (err as Error).message;
+    }
+    throw new Error("accepted");
 }
 
 /** Loads a program afresh in its own module registry (so it can run again) and returns its exports (the stack's outputs). */

@@ -6,7 +6,7 @@ import {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { KmsActivationPolicy } from "../src/policy";
+import { KmsActivationPolicy, kmsActivationPolicies } from "../src/policy";
 
 // The engine's unknown-value proxy and sentinel (internal to @pulumi/policy, stable since 1.x): props
 // wrapped with `preview` throw on unknown values exactly as they do during `pulumi preview`.
@@ -96,6 +96,16 @@ export async function runStack(policy: KmsActivationPolicy, resources: PolicyRes
     });
     await (policy as StackValidationPolicy).validateStack(stackArgs(resources, config), report);
     return reported;
+}
+
+/** What every policy of the default pack reports on the resources, by policy name (policies with no report left out). */
+export async function packReport(resources: PolicyResource[], config: object = {}): Promise<Record<string, string[]>> {
+    const out: Record<string, string[]> = {};
+    for (const p of kmsActivationPolicies) {
+        const reported = await runStack(p, resources, config);
+        if (reported.length > 0) out[p.name] = reported.map((v) => v.message);
+    }
+    return out;
 }
 
 /** Runs a resource policy on one resource; returns the messages it reported, in order. */

@@ -2,7 +2,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { createKmsActivationPolicies, kmsActivationPolicies, KmsActivationPolicy } from "../src/policy";
 import { PathFacts } from "../src/reachability";
 import { KmsInputError } from "../src/validate";
-import { UNKNOWN_VALUE, preview, resource, runStack } from "./policy-args";
+import { UNKNOWN_VALUE, packReport, preview, resource, runStack } from "./policy-args";
 import { FW_IP, K1, K2, K3, KMS, allowKms, base, denyInternet, kmsRoutes, natGateway, nsg, privateSubnet, table, tunnel } from "./reachability-cases";
 import { T, ids, stackOf, windowsVm } from "./reachability-stack";
 
@@ -12,15 +12,6 @@ const subnetPolicy = byName("kms-subnet-reachability");
 /** A network-only stack: the subnet, its route table, NSG, NAT gateway, firewall; no VM, no NIC. */
 function networkOnly(facts: PathFacts, options: { standalone?: boolean } = {}): PolicyResource[] {
     return stackOf(facts, options).filter((r) => ![T.vm, T.extension, T.nic].includes(r.type));
-}
-
-async function packReport(resources: PolicyResource[], config: object = {}): Promise<Record<string, string[]>> {
-    const out: Record<string, string[]> = {};
-    for (const p of kmsActivationPolicies) {
-        const reported = await runStack(p, resources, config);
-        if (reported.length > 0) out[p.name] = reported.map((v) => v.message);
-    }
-    return out;
 }
 
 const FORCED = base({ subnetName: "snet-spoke", routeTable: table(tunnel("VirtualNetworkGateway")) });

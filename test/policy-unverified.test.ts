@@ -1,22 +1,12 @@
 import { PolicyResource } from "@pulumi/policy";
 import { createKmsActivationPolicies, kmsActivationPolicies, KmsActivationPolicy } from "../src/policy";
-import { UNKNOWN_VALUE, preview, resource, runStack } from "./policy-args";
+import { UNKNOWN_VALUE, packReport, preview, resource, runStack } from "./policy-args";
 import { FW_IP, K1, K2, K3, KMS, asgRule, base, denyInternet, hubFirewall, kmsRoutes, networkRule, nsg, route, table, tunnel, allowKms } from "./reachability-cases";
 import { T, activation, nicFor, stackOf, windowsVm } from "./reachability-stack";
 
 const byName = (name: string, policies: KmsActivationPolicy[] = kmsActivationPolicies) => policies.find((p) => p.name === name) as KmsActivationPolicy;
 const unverified = byName("kms-reachability-unverified");
 const reachability = byName("kms-reachability");
-
-/** What every policy of the pack reports on the resources, by policy name. */
-async function packReport(resources: PolicyResource[], config: object = {}): Promise<Record<string, string[]>> {
-    const out: Record<string, string[]> = {};
-    for (const p of kmsActivationPolicies) {
-        const reported = await runStack(p, resources, config);
-        if (reported.length > 0) out[p.name] = reported.map((v) => v.message);
-    }
-    return out;
-}
 
 // The first case: a spoke whose route table sends 0.0.0.0/0 to an appliance the stack does not define (R3, E3).
 const APPLIANCE_OUTSIDE = base({ vmName: "vm-app-01", routeTable: table(tunnel()), subnetNsg: nsg("nsg-app", allowKms(100), denyInternet) });

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { mockedPackage, refusal, subnetWithNatGateway, SUBSCRIPTION, valueOf } from "./harness";
+import { mockedPackage, outputRefusal, refusal, subnetWithNatGateway, SUBSCRIPTION, valueOf } from "./harness";
 
 const t = mockedPackage(subnetWithNatGateway);
 
@@ -13,19 +13,6 @@ const identityId = (name: string, group = "identities") =>
     `/subscriptions/${SUBSCRIPTION}/resourceGroups/${group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
 
 const vmInputs = () => t.h.one(`${C}VirtualMachine`).inputs as any;
-
-// A value checked inside apply fails the Output; its three promises all reject, so all are awaited.
-async function outputRefusal(value: pulumi.Input<unknown>): Promise<string> {
-    const internals = value as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
-    internals.isKnown.catch(() => undefined);
-    internals.isSecret.catch(() => undefined);
-    try {
-        await internals.promise();
-    } catch (err) {
-        return (err as Error).message;
-    }
-    throw new Error("accepted");
-}
 
 describe("KmsWindowsVm securityType", () => {
     test.each([

@@ -4,7 +4,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Harness, InvokeMock, mockPulumi, subnetWithNatGateway, SUBSCRIPTION, valueOf } from "./harness";
+import { Harness, InvokeMock, mockPulumi, outputRefusal, subnetWithNatGateway, SUBSCRIPTION, valueOf } from "./harness";
 
 const C = "azure-native:compute:";
 const SUBNET_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/vms`;
@@ -38,19 +38,6 @@ beforeEach(async () => {
     h.reset();
     (await import("../src/network/programState")).forgetProgramState();
 });
-
-// A value checked inside apply fails the Output; its three promises all reject, so all are awaited.
-async function outputRefusal(value: pulumi.Input<unknown>): Promise<string> {
-    const internals = value as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
-    internals.isKnown.catch(() => undefined);
-    internals.isSecret.catch(() => undefined);
-    try {
-        await internals.promise();
-    } catch (err) {
-        return (err as Error).message;
-    }
-    throw new Error("accepted");
-}
 
 const REFUSAL =
     'KmsWindowsVm "app-01": securityType: Standard would not switch VM "app-01" in resource group "rg" from Trusted Launch (Azure keeps a securityProfile the update ' +
