@@ -5,7 +5,7 @@
  * `parseActivationResult`, as the components do.
  */
 import { ActivationResult, RESULT_MARKER, parseActivationResult } from "../guest/result";
-import { FleetStatus, StatusSource } from "./types";
+import { FLEET_STATUSES, FleetStatus, StatusSource } from "./types";
 
 /** The name `KmsActivation` gives its extension and managed Run Command (src/vm/kmsActivation.ts). */
 export const ACTIVATION_NAME = "KmsActivation";
@@ -34,8 +34,8 @@ export interface ReadStatus {
     result?: ActivationResult;
 }
 
-// `unlicensed` is what a read-only run (`--probe`, GuestSettings.reportOnly) says of an OS licence that is not activated.
-const REPORTED: readonly string[] = ["activated", "licensed", "pending", "error", "unlicensed", "skipped"];
+// The statuses a result line itself can carry: every fleet status but the two `fleet` gives when there is no line.
+const REPORTED: readonly string[] = FLEET_STATUSES.filter((s) => s !== "no-activation" && s !== "unknown");
 
 /** The `StdOut` substatus (`ComponentStatus/StdOut/succeeded`) of a CustomScriptExtension or action Run Command. */
 export function stdOutOf(statuses: readonly ArmStatus[] | undefined): string | undefined {
