@@ -7,7 +7,7 @@ import { FLEET_USAGE, FleetEnvironment, parseFleetArgs, runFleet } from "../src/
 import { main } from "../src/cli/main";
 import { FleetReport, cloudOfArmEndpoint } from "../src/fleet";
 import { StandIn, StandInWorld, fixedTokenCredential, startStandIn } from "./fleet/arm-standin";
-import { RESULT, SUB_LAB, SUB_PROD, mockFleet } from "./fleet/mock-fleet";
+import { RESULT, SUB_LAB, SUB_PROD, activationExtension, mockFleet } from "./fleet/mock-fleet";
 
 interface Run {
     code: number;
@@ -229,6 +229,20 @@ describe("fleet: access", () => {
             const missing = await run(standIn, ["--resource-group", "rg-nowhere"]);
             expect(missing.code).toBe(2);
             expect(missing.err).toBe(`fleet: no access: --resource-group "rg-nowhere" is in none of the subscriptions read (${SUB_PROD})`);
+        });
+    });
+});
+
+describe("fleet text output", () => {
+    it("shows control characters from a guest's result line escaped, never obeyed (the one sanitizer)", async () => {
+        const world = mockFleet(false);
+        // A guest's diagnosis is the VM's own output: a compromised or careless guest could try to redraw the screen.
+        world.scaleSets![0].instances.push({ instanceId: "5", extensions: [activationExtension(RESULT.error.replace('"slmgr /ipk failed"', '"\\u001b[2J\\u001b[1A\\u001b[2K\\rall fine"'))] });
+        await withStandIn(world, async (standIn) => {
+            const r = await run(standIn, []);
+            expect(r.report!.vms.find((v) => v.instanceId === "5")!.diagnosis).toContain("\u001b[2J\u001b[1A\u001b[2K\rall fine");
+            expect(r.out).toContain("\\x1b[2J\\x1b[1A\\x1b[2K\\rall fine");
+            expect(r.out).not.toMatch(/[\u001b\r]/);
         });
     });
 });

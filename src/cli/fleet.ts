@@ -12,6 +12,7 @@ import { renderFleetJson, renderFleetText } from "../fleet/report";
 import { Resolve4 } from "../fleet/stale";
 import { FleetReport } from "../fleet/types";
 import { AzureCloud } from "../types";
+import { safeStrings, safeText } from "./sanitize";
 
 /** Where `fleet` writes. */
 export interface FleetIo {
@@ -128,7 +129,7 @@ export async function runFleet(argv: string[], io: FleetIo, env: FleetEnvironmen
     try {
         args = parseFleetArgs(argv);
     } catch (err) {
-        io.err(`fleet: ${(err as Error).message}\n${FLEET_USAGE}`);
+        io.err(`fleet: ${safeText((err as Error).message)}\n${FLEET_USAGE}`);
         return FleetExit.BadInput;
     }
     if (args === "help") {
@@ -152,28 +153,30 @@ export async function runFleet(argv: string[], io: FleetIo, env: FleetEnvironmen
         });
     } catch (err) {
         if (err instanceof FleetAccessError) {
-            io.err(`fleet: no access: ${err.message}`);
+            io.err(`fleet: no access: ${safeText(err.message)}`);
             return FleetExit.BadInput;
         }
         if (CREDENTIAL_ERRORS.includes((err as Error).name)) {
-            io.err(`fleet: no Azure credential: ${String((err as Error).message).split(/\r?\n/)[0].slice(0, 300)} (run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET)`);
+            io.err(`fleet: no Azure credential: ${safeText(String((err as Error).message).split(/\r?\n/)[0].slice(0, 300))} (run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET)`);
             return FleetExit.BadInput;
         }
         throw err;
     }
     env.onReport?.(report);
-    io.out(args.json ? renderFleetJson(report) : renderFleetText(report));
+    // Names, rule names and the guests' own diagnoses come from Azure and from the VMs: the text goes through the one
+    // sanitizer (src/cli/sanitize.ts), as plan's and audit's do; JSON escapes by itself, the HTML page escapes its own.
+    io.out(args.json ? renderFleetJson(report) : renderFleetText(safeStrings(report)));
     if (args.html) {
         try {
             (env.writeFile ?? ((file, text) => writeFileSync(file, text, "utf8")))(args.html, renderFleetHtml(report));
         } catch (err) {
-            io.err(`fleet: --html file "${args.html}" cannot be written: ${(err as Error).message}`);
+            io.err(`fleet: --html file "${safeText(args.html)}" cannot be written: ${safeText((err as Error).message)}`);
             return FleetExit.BadInput;
         }
     }
     const denied = report.subscriptions.filter((s) => s.access !== "ok");
     if (denied.length > 0) {
-        io.err(`fleet: no access to subscription ${denied.map((s) => `${s.id} (${s.error})`).join("; ")}: grant the credential Reader there, or leave it out with --subscription`);
+        io.err(`fleet: no access to subscription ${safeText(denied.map((s) => `${s.id} (${s.error})`).join("; "))}: grant the credential Reader there, or leave it out with --subscription`);
         return FleetExit.BadInput;
     }
     return fleetIsFine(report) ? FleetExit.Fine : FleetExit.NotFine;
